@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what pgcockpit needs on a fresh Debian machine, only what is missing, then builds:
+#   - the Debian packages of the native lab (PostgreSQL 15, Patroni, etcd, HAProxy, Barman) and tmux
+#     (the end-to-end tests drive the cockpit in a tmux pseudo-terminal);
+#   - the npm dependencies, Node 24 among them (the `node` devDependency);
+#   - dist/ (TypeScript compiled), which bin/pgcockpit.js runs.
+# As root it installs Debian packages itself; otherwise it prints the apt-get line and stops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(postgresql-15 patroni etcd-server etcd-client haproxy barman barman-cli tmux)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages: ${missing[*]}" >&2
+    echo "  run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies (Node 24 among them)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+PATH="$PWD/node_modules/.bin:$PATH" tsc -p tsconfig.json

@@ -1,0 +1,47 @@
+import type { Io } from './args.js';
+import { UsageError, processIo } from './args.js';
+import { labCommand } from './lab-command.js';
+
+const COMMANDS: Array<[string, string]> = [
+  ['(none)', 'open the cockpit on the configured cluster (the native lab by default)'],
+  ['lab', 'the native lab: up, down, status, destroy, load, install, env'],
+];
+
+export function mainHelp(): string {
+  return [
+    'pgcockpit: a terminal cockpit for PostgreSQL HA clusters (Patroni, etcd, HAProxy, Barman).',
+    '',
+    'Usage: pgcockpit [command] [options]    (pgcockpit <command> --help)',
+    '',
+    'Commands:',
+    ...COMMANDS.map(([name, text]) => `  ${name.padEnd(8)} ${text}`),
+  ].join('\n');
+}
+
+/** The CLI entry: dispatches to a command and returns its exit code. */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case '-h':
+      case '--help':
+      case 'help':
+        io.out(mainHelp());
+        return 0;
+      case 'lab':
+        return await labCommand(rest, io);
+      case undefined:
+        io.err('the cockpit screen is not built yet; see `pgcockpit --help`');
+        return 2;
+      default:
+        throw new UsageError(`unknown command "${command}"\n\n${mainHelp()}`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(error.message);
+      return 64;
+    }
+    io.err(`pgcockpit: ${(error as Error).stack ?? String(error)}`);
+    return 2;
+  }
+}
