@@ -9,6 +9,8 @@ import { labDown, labUp } from '../src/lab/lab.js';
  * a developer's default lab) in a fresh directory, torn down at the end, also when tests fail.
  *   PGCOCKPIT_TEST_PORT_BASE  another port base (two runs side by side)
  *   PGCOCKPIT_TEST_LAB_DIR    reuse this directory (and its running lab); it is then left running
+ *   PGCOCKPIT_TEST_NO_LAB=1   start no lab (for a quick run of unit and component tests only; suites
+ *                             that need the lab then fail at their first inject('labDir'))
  */
 export const TEST_PORT_BASE_DEFAULT = 20000;
 
@@ -21,6 +23,11 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const portBase = Number(process.env.PGCOCKPIT_TEST_PORT_BASE ?? TEST_PORT_BASE_DEFAULT);
+  if (process.env.PGCOCKPIT_TEST_NO_LAB === '1') {
+    project.provide('labDir', '');
+    project.provide('labPortBase', portBase);
+    return async () => undefined;
+  }
   const reuse = process.env.PGCOCKPIT_TEST_LAB_DIR;
   const dir = reuse ? path.resolve(reuse) : fs.mkdtempSync(path.join(os.tmpdir(), 'pgcockpit-test-lab-'));
   const log = (line: string) => process.stderr.write(`[lab] ${line}\n`);

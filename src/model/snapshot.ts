@@ -1,0 +1,195 @@
+import type {
+  ArchiverStatus,
+  BarmanBackup,
+  BlockingRow,
+  EtcdClusterHealth,
+  EtcdLeaderKey,
+  HaproxyRouting,
+  PatroniRole,
+  ReplicationRow,
+  SessionRow,
+  SourceName,
+  TimelineHistoryEntry,
+  WalReceiverStatus,
+} from '../services/types.js';
+
+/**
+ * The one live model of a cluster that every pane and every operation reads. Built by a pure reducer from
+ * what the sources report; every fact carries where it came from through `sources` (as of when, failing
+ * since when, with which error). Times are epoch milliseconds unless named `…At` as ISO strings.
+ */
+
+export type Severity = 'critical' | 'warning' | 'info';
+
+export interface SourceFreshness {
+  source: SourceName;
+  /** Key of the source instance: 'patroni', 'postgres:db1', 'etcd', 'barman', … */
+  key: string;
+  /** When the last successful read finished. */
+  asOf?: number;
+  /** The last error, while failing. */
+  error?: string;
+  /** When it started failing (first failure after a success). */
+  failingSince?: number;
+  /** Duration of the last read in ms. */
+  lastDurationMs?: number;
+}
+
+/** A member's state as the operator reads it (Patroni's word, refined by what the leader and SQL say). */
+export type MemberDisplayState =
+  | 'running' // the leader, or a replica on a Patroni that doesn't say more
+  | 'streaming'
+  | 'archive recovery'
+  | 'starting'
+  | 'stopping'
+  | 'stopped'
+  | 'restarting'
+  | 'creating replica'
+  | 'crashed'
+  | 'unreachable'
+  | 'unknown';
+
+export interface MemberView {
+  name: string;
+  role: PatroniRole;
+  state: MemberDisplayState;
+  /** Patroni's own state string, as sent. */
+  patroniState?: string;
+  host?: string;
+  port?: number;
+  apiUrl?: string;
+  timeline?: number;
+  /** Current (leader) or replayed (replica) LSN, text form. */
+  lsn?: string;
+  receiveLsn?: string;
+  replayLsn?: string;
+  receiveLagBytes?: number;
+  replayLagBytes?: number;
+  /** Seconds: from the leader's pg_stat_replication (replay_lag), else the replica's replay delay. */
+  replayLagSeconds?: number;
+  receiveLagSeconds?: number;
+  lagUnknown: boolean;
+  replayPaused?: boolean;
+  pendingRestart: boolean;
+  pendingRestartReason?: Record<string, { oldValue: string; newValue: string }>;
+  tags: Record<string, unknown>;
+  nofailover: boolean;
+  noloadbalance: boolean;
+  restReachable: boolean;
+  restError?: string;
+  sqlReachable: boolean;
+  sqlError?: string;
+  /** pg_is_in_recovery() = false, from SQL. Undefined when SQL is unreachable. */
+  sqlSaysPrimary?: boolean;
+  patroniVersion?: string;
+  serverVersion?: string;
+  /** Detail for the member view (from SQL). */
+  detail?: MemberDetail;
+}
+
+export interface MemberDetail {
+  replication: ReplicationRow[];
+  walReceiver?: WalReceiverStatus;
+  connectionsByState: Record<string, number>;
+  maxConnections?: number;
+  longestTransactions: SessionRow[];
+  idleInTransaction: SessionRow[];
+  blocking: BlockingRow[];
+}
+
+export interface ArchivingView {
+  /** The member whose pg_stat_archiver this is (the leader). */
+  member?: string;
+  status?: ArchiverStatus;
+  /** Last lines of the leader's archive.log, newest last (bounded). */
+  logTail: string[];
+  logMember?: string;
+}
+
+export interface RecoveryWindow {
+  /** Begin of the oldest usable (DONE) backup. ISO. */
+  from: string;
+  /** The last archived WAL's time. ISO. */
+  to: string;
+  oldestBackupId: string;
+}
+
+export interface BackupsView {
+  backups: BarmanBackup[];
+  recoveryWindow?: RecoveryWindow;
+  newestDoneAgeSeconds?: number;
+  running?: BarmanBackup;
+  lastArchivedWal?: string;
+  lastArchivedAt?: string;
+}
+
+export interface Alert {
+  /** Stable identity, so raising and clearing can be tracked: e.g. `lag:db2`, `no-leader`. */
+  id: string;
+  severity: Severity;
+  /** One sentence in an operator's words. */
+  message: string;
+  member?: string;
+  since: number;
+}
+
+export type ClusterEventKind =
+  | 'leader-changed'
+  | 'timeline-changed'
+  | 'member-state'
+  | 'member-role'
+  | 'member-added'
+  | 'member-removed'
+  | 'alert-raised'
+  | 'alert-cleared'
+  | 'paused'
+  | 'resumed'
+  | 'source-failing'
+  | 'source-recovered'
+  | 'operation';
+
+export interface ClusterEvent {
+  at: number;
+  kind: ClusterEventKind;
+  message: string;
+  severity?: Severity;
+  member?: string;
+}
+
+export interface ClusterSnapshot {
+  cluster: string;
+  scope: string;
+  /** When the model last changed. */
+  updatedAt: number;
+  members: MemberView[];
+  /** The leader per the DCS leader key (falls back to Patroni's /cluster). */
+  leader?: string;
+  leaderKey?: EtcdLeaderKey;
+  history: TimelineHistoryEntry[];
+  paused: boolean;
+  scheduledSwitchover?: { at: string; from?: string; to?: string };
+  /** From the dynamic configuration. */
+  dcs: { ttl?: number; loopWait?: number; maximumLagOnFailover?: number };
+  etcd?: EtcdClusterHealth;
+  haproxy?: HaproxyRouting;
+  archiving: ArchivingView;
+  backups: BackupsView;
+  alerts: Alert[];
+  sources: Record<string, SourceFreshness>;
+}
+
+export function emptySnapshot(cluster: string, scope: string, now = Date.now()): ClusterSnapshot {
+  return {
+    cluster,
+    scope,
+    updatedAt: now,
+    members: [],
+    history: [],
+    paused: false,
+    dcs: {},
+    archiving: { logTail: [] },
+    backups: { backups: [] },
+    alerts: [],
+    sources: {},
+  };
+}

@@ -1,0 +1,27 @@
+import type { ClusterEvent, ClusterSnapshot } from './snapshot.js';
+
+/**
+ * The store every pane reads from (through useSyncExternalStore-style hooks) and the runner writes
+ * operation events into. Implementations: the live store fed by the pollers and the etcd watch
+ * (src/model/live-store.ts) and, for component tests only, FakeClusterStore (test/support).
+ */
+export interface ClusterStore {
+  /** The current snapshot; the same object until something changes (safe for useSyncExternalStore). */
+  getSnapshot(): ClusterSnapshot;
+  /** Called after every change of the snapshot, the events or the lag history. Returns the unsubscribe. */
+  subscribe(listener: () => void): () => void;
+  /** The event log, oldest first, bounded (a ring buffer). Same array until it changes. */
+  getEvents(): readonly ClusterEvent[];
+  /** Replay lag samples of a member over the last minutes, oldest first, bounded. */
+  getLagHistory(member: string): readonly LagSample[];
+  /** Ask for a refresh of every source now (e.g. after an operation step). */
+  refresh(): void;
+  /** Record an event that did not come from a source (operations, the operator). */
+  recordEvent(event: ClusterEvent): void;
+}
+
+export interface LagSample {
+  at: number;
+  replayLagBytes?: number;
+  replayLagSeconds?: number;
+}
