@@ -1,9 +1,13 @@
 import type { Io } from './args.js';
 import { UsageError, processIo } from './args.js';
+import { extractGlobalOptions } from './global-options.js';
 import { labCommand } from './lab-command.js';
+import { checkCommand, statusCommand } from './status-command.js';
 
 const COMMANDS: Array<[string, string]> = [
   ['(none)', 'open the cockpit on the configured cluster (the native lab by default)'],
+  ['status', 'the cluster at a glance (--json, --watch)'],
+  ['check', 'health checks with Nagios exit codes'],
   ['lab', 'the native lab: up, down, status, destroy, load, install, env'],
 ];
 
@@ -20,8 +24,9 @@ export function mainHelp(): string {
 
 /** The CLI entry: dispatches to a command and returns its exit code. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
-  const [command, ...rest] = argv;
   try {
+    const { globals, rest: args } = extractGlobalOptions(argv);
+    const [command, ...rest] = args;
     switch (command) {
       case '-h':
       case '--help':
@@ -30,6 +35,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         return 0;
       case 'lab':
         return await labCommand(rest, io);
+      case 'status':
+        return await statusCommand(rest, globals, io);
+      case 'check':
+        return await checkCommand(rest, globals, io);
       case undefined:
         io.err('the cockpit screen is not built yet; see `pgcockpit --help`');
         return 2;

@@ -1,0 +1,423 @@
+import type { Thresholds } from '../config/schema.js';
+import type {
+  BarmanBackup,
+  BarmanServerStatus,
+  DcsView,
+  EtcdClusterHealth,
+  HaproxyRouting,
+  PatroniCluster,
+  PatroniClusterMember,
+  PatroniDynamicConfig,
+  PatroniMemberStatus,
+  PatroniRole,
+  PostgresMemberStatus,
+  ReplicationRow,
+  TimelineHistoryEntry,
+} from '../services/types.js';
+import { formatBytes, formatLsn, formatSeconds } from '../util/units.js';
+import type { Alert, BackupsView, ClusterSnapshot, MemberDisplayState, MemberView, Severity, SourceFreshness } from './snapshot.js';
+
+/**
+ * The latest reading of every source (kept after a failure: stale, with the source marked failing), from
+ * which the snapshot is derived. Pure data: the pollers fill it, `deriveSnapshot` reads it.
+ */
+export interface Readings {
+  cluster?: PatroniCluster;
+  history?: TimelineHistoryEntry[];
+  config?: PatroniDynamicConfig;
+  /** `GET /patroni` per member name. */
+  memberStatus: Record<string, PatroniMemberStatus>;
+  dcs?: DcsView;
+  etcd?: EtcdClusterHealth;
+  postgres: Record<string, PostgresMemberStatus>;
+  haproxy?: HaproxyRouting;
+  backups?: BarmanBackup[];
+  barmanStatus?: BarmanServerStatus;
+  archiveLog?: { member: string; lines: string[] };
+  sources: Record<string, SourceFreshness>;
+}
+
+export function emptyReadings(): Readings {
+  return { memberStatus: {}, postgres: {}, sources: {} };
+}
+
+export interface DeriveContext {
+  cluster: string;
+  scope: string;
+  thresholds: Thresholds;
+  now: number;
+  /** Alerts of the previous snapshot, so an alert keeps its `since`. */
+  previousAlerts: Alert[];
+  /** When a condition was first seen, for alerts that must hold a while before they are raised. */
+  pending: Map<string, number>;
+  /** Has this source ever been polled (a source never configured raises nothing). */
+  configured: { haproxy: boolean; barman: boolean; archiveLog: boolean };
+}
+
+/** Split brain must hold this long: a switchover shows two primaries for a moment. */
+export const SPLIT_BRAIN_HOLD_MS = 5000;
+/** A source failing for less than this is not yet called stale. */
+export const STALE_AFTER_MS = 0;
+
+export function sourceFailing(readings: Readings, key: string): boolean {
+  return readings.sources[key]?.error !== undefined;
+}
+
+function dcsRole(value: unknown): PatroniRole {
+  if (value === 'master' || value === 'primary' || value === 'leader') return 'leader';
+  if (value === 'standby_leader' || value === 'replica' || value === 'sync_standby') return value;
+  return 'unknown';
+}
+
+function toNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** The members to show: Patroni's /cluster, or the DCS members when no REST API answers. */
+function baseMembers(readings: Readings): PatroniClusterMember[] {
+  if (readings.cluster && !sourceFailing(readings, 'patroni')) return readings.cluster.members;
+  const fromDcs = Object.entries(readings.dcs?.members ?? {}).map(([name, data]): PatroniClusterMember => {
+    const conn = typeof data.conn_url === 'string' ? /@?([^/@:]+):(\d+)\//.exec(data.conn_url) : null;
+    const tags = (typeof data.tags === 'object' && data.tags !== null ? data.tags : {}) as Record<string, unknown>;
+    return {
+      name,
+      role: readings.dcs?.leader?.holder === name ? 'leader' : dcsRole(data.role),
+      rawRole: String(data.role ?? ''),
+      state: 'unknown',
+      rawState: String(data.state ?? ''),
+      ...(typeof data.api_url === 'string' ? { apiUrl: data.api_url } : {}),
+      ...(conn?.[1] ? { host: conn[1], port: Number(conn[2]) } : {}),
+      ...(toNumber(data.timeline) !== undefined ? { timeline: toNumber(data.timeline) as number } : {}),
+      lagUnknown: false,
+      pendingRestart: data.pending_restart === true,
+      tags,
+      nofailover: tags.nofailover === true,
+      noloadbalance: tags.noloadbalance === true,
+    };
+  });
+  if (fromDcs.length) return fromDcs.sort((a, b) => a.name.localeCompare(b.name));
+  return readings.cluster?.members ?? [];
+}
+
+function leaderName(readings: Readings, members: PatroniClusterMember[]): string | undefined {
+  const holder = readings.dcs?.leader?.holder;
+  if (holder && !sourceFailing(readings, 'dcs')) return holder;
+  const fromCluster = members.find((m) => m.role === 'leader' || m.role === 'standby_leader')?.name;
+  return fromCluster ?? holder;
+}
+
+function displayState(
+  member: PatroniClusterMember,
+  isLeader: boolean,
+  restReachable: boolean,
+  sqlReachable: boolean,
+  replication: ReplicationRow | undefined,
+  leaderReplicationKnown: boolean,
+): MemberDisplayState {
+  const patroni = member.state;
+  if (!restReachable && !sqlReachable) return 'unreachable';
+  if (['stopped', 'stopping', 'starting', 'restarting', 'crashed', 'creating replica'].includes(patroni)) {
+    return patroni === 'start failed' ? 'crashed' : (patroni as MemberDisplayState);
+  }
+  if (patroni === 'start failed') return 'crashed';
+  if (patroni === 'initializing new cluster') return 'starting';
+  if (isLeader) return restReachable || sqlReachable ? 'running' : 'unreachable';
+  if (replication?.state === 'streaming') return 'streaming';
+  if (patroni === 'in archive recovery') return 'archive recovery';
+  if (patroni === 'streaming' && !leaderReplicationKnown) return 'streaming';
+  if (patroni === 'running' || patroni === 'streaming') return 'running';
+  return restReachable ? 'unknown' : sqlReachable ? 'running' : 'unreachable';
+}
+
+function buildMember(readings: Readings, base: PatroniClusterMember, leader: string | undefined): MemberView {
+  const isLeader = base.name === leader;
+  const status = readings.memberStatus[base.name];
+  const restKey = `patroni:${base.name}`;
+  const sqlKey = `postgres:${base.name}`;
+  const restReachable = status !== undefined && !sourceFailing(readings, restKey);
+  const pg = readings.postgres[base.name];
+  const sqlReachable = pg !== undefined && !sourceFailing(readings, sqlKey);
+  const leaderPg = leader ? readings.postgres[leader] : undefined;
+  const leaderReplicationKnown = leaderPg !== undefined && leader !== undefined && !sourceFailing(readings, `postgres:${leader}`);
+  const replication = leaderReplicationKnown ? leaderPg?.replication.find((r) => r.applicationName === base.name) : undefined;
+
+  const view: MemberView = {
+    name: base.name,
+    role: isLeader && base.role !== 'standby_leader' ? 'leader' : base.role === 'leader' ? 'replica' : base.role,
+    state: displayState(base, isLeader, restReachable, sqlReachable, replication, leaderReplicationKnown),
+    patroniState: base.rawState,
+    lagUnknown: base.lagUnknown,
+    pendingRestart: base.pendingRestart || status?.pendingRestart === true,
+    tags: base.tags,
+    nofailover: base.nofailover,
+    noloadbalance: base.noloadbalance,
+    restReachable,
+    sqlReachable,
+  };
+  const restError = readings.sources[restKey]?.error;
+  if (restError) view.restError = restError;
+  const sqlError = readings.sources[sqlKey]?.error;
+  if (sqlError) view.sqlError = sqlError;
+  if (base.host) view.host = base.host;
+  if (base.port) view.port = base.port;
+  if (base.apiUrl) view.apiUrl = base.apiUrl;
+  const timeline = base.timeline ?? status?.timeline ?? pg?.timeline;
+  if (timeline !== undefined) view.timeline = timeline;
+  const reason = base.pendingRestartReason ?? status?.pendingRestartReason;
+  if (reason) view.pendingRestartReason = reason;
+  if (status?.patroniVersion) view.patroniVersion = status.patroniVersion;
+  if (pg?.serverVersion) view.serverVersion = pg.serverVersion;
+  if (sqlReachable && pg) view.sqlSaysPrimary = !pg.inRecovery;
+
+  if (isLeader) {
+    const lsn = pg?.currentLsn ?? (status?.walLsn !== undefined ? formatLsn(status.walLsn) : undefined);
+    if (lsn) view.lsn = lsn;
+  } else {
+    const replay = pg?.replayLsn ?? (status?.replayedLsn !== undefined ? formatLsn(status.replayedLsn) : base.replayLsn);
+    const receive = pg?.receiveLsn ?? (status?.receivedLsn !== undefined ? formatLsn(status.receivedLsn) : base.receiveLsn);
+    if (replay) {
+      view.lsn = replay;
+      view.replayLsn = replay;
+    }
+    if (receive) view.receiveLsn = receive;
+    if (pg?.replayPaused !== undefined) view.replayPaused = pg.replayPaused;
+    else if (status?.replayPaused !== undefined) view.replayPaused = status.replayPaused;
+    // Lag: the leader's pg_stat_replication is the freshest and most exact; Patroni's figure otherwise.
+    if (replication) {
+      if (replication.replayLagBytes !== undefined) view.replayLagBytes = replication.replayLagBytes;
+      if (replication.writeLagBytes !== undefined) view.receiveLagBytes = replication.writeLagBytes;
+      // PostgreSQL clears the lag intervals once a standby has caught up on an idle primary.
+      view.replayLagSeconds = replication.replayLagSeconds ?? (replication.replayLagBytes === 0 ? 0 : undefined);
+      view.receiveLagSeconds = replication.writeLagSeconds ?? (replication.writeLagBytes === 0 ? 0 : undefined);
+      if (view.replayLagSeconds === undefined) delete view.replayLagSeconds;
+      if (view.receiveLagSeconds === undefined) delete view.receiveLagSeconds;
+    } else {
+      if (base.replayLagBytes !== undefined) view.replayLagBytes = base.replayLagBytes;
+      if (base.receiveLagBytes !== undefined) view.receiveLagBytes = base.receiveLagBytes;
+      if (pg?.replayDelaySeconds !== undefined && (view.replayLagBytes ?? 0) > 0) view.replayLagSeconds = pg.replayDelaySeconds;
+    }
+  }
+  if (pg) {
+    view.detail = {
+      replication: pg.replication,
+      ...(pg.walReceiver ? { walReceiver: pg.walReceiver } : {}),
+      connectionsByState: pg.connectionsByState,
+      ...(pg.maxConnections !== undefined ? { maxConnections: pg.maxConnections } : {}),
+      longestTransactions: pg.longestTransactions,
+      idleInTransaction: pg.idleInTransaction,
+      blocking: pg.blocking,
+    };
+  }
+  return view;
+}
+
+function backupsView(readings: Readings, now: number): BackupsView {
+  const backups = readings.backups ?? [];
+  const view: BackupsView = { backups };
+  const done = backups.filter((b) => b.status === 'DONE');
+  const newest = done
+    .map((b) => Date.parse(b.endTime ?? ''))
+    .filter((t) => Number.isFinite(t))
+    .sort((a, b) => b - a)[0];
+  // Whole minutes: the age is shown in minutes or more, and the snapshot need not change every second.
+  if (newest !== undefined) view.newestDoneAgeSeconds = Math.max(0, Math.floor((now - newest) / 60_000) * 60);
+  const running = backups.find((b) => b.status === 'STARTED' || b.status === 'WAITING_FOR_WALS');
+  if (running) view.running = running;
+  const lastArchivedWal = readings.barmanStatus?.lastArchivedWal;
+  const lastArchivedAt = readings.barmanStatus?.lastArchivedAt;
+  if (lastArchivedWal) view.lastArchivedWal = lastArchivedWal;
+  if (lastArchivedAt) view.lastArchivedAt = lastArchivedAt;
+  const oldest = [...done].sort((a, b) => Date.parse(a.beginTime ?? '') - Date.parse(b.beginTime ?? ''))[0];
+  if (oldest?.beginTime) {
+    // The window runs to the last archived WAL; without Barman's status, to the newest backup's end.
+    const to = lastArchivedAt ?? done.map((b) => b.endTime ?? '').sort().at(-1);
+    if (to) view.recoveryWindow = { from: oldest.beginTime, to, oldestBackupId: oldest.id };
+  }
+  return view;
+}
+
+function alert(id: string, severity: Severity, message: string, member?: string): Omit<Alert, 'since'> {
+  return member ? { id, severity, message, member } : { id, severity, message };
+}
+
+/** The alerts the snapshot warrants, each with a sentence an operator understands. */
+export function deriveAlerts(snapshot: Omit<ClusterSnapshot, 'alerts'>, readings: Readings, context: DeriveContext): Omit<Alert, 'since'>[] {
+  const alerts: Omit<Alert, 'since'>[] = [];
+  const { thresholds, now } = context;
+  const holds = (id: string, condition: boolean, holdMs: number): boolean => {
+    if (!condition) {
+      context.pending.delete(id);
+      return false;
+    }
+    const first = context.pending.get(id) ?? now;
+    context.pending.set(id, first);
+    return now - first >= holdMs;
+  };
+
+  const clusterKnown = snapshot.members.length > 0;
+  if (clusterKnown && !snapshot.leader) {
+    alerts.push(alert('no-leader', 'critical', 'No leader: the cluster accepts no writes until Patroni elects one.'));
+  }
+  // Split brain: more than one member says it is a primary (SQL), or a primary that is not the DCS leader.
+  const sqlPrimaries = snapshot.members.filter((m) => m.sqlSaysPrimary === true).map((m) => m.name);
+  const strayPrimary = sqlPrimaries.filter((name) => snapshot.leader !== undefined && name !== snapshot.leader);
+  const splitBrain = sqlPrimaries.length > 1 || strayPrimary.length > 0;
+  if (holds('split-brain', splitBrain, SPLIT_BRAIN_HOLD_MS)) {
+    alerts.push(
+      alert(
+        'split-brain',
+        'critical',
+        `Split brain: ${sqlPrimaries.join(' and ')} accept${sqlPrimaries.length === 1 ? 's' : ''} writes (pg_is_in_recovery() false) while the DCS leader is ${snapshot.leader ?? 'nobody'}.`,
+      ),
+    );
+  }
+
+  const lagBytesLimit = thresholds.lagBytes ?? snapshot.dcs.maximumLagOnFailover ?? 1048576;
+  const lagBytesOrigin = thresholds.lagBytes !== undefined ? 'threshold' : 'maximum_lag_on_failover';
+  for (const m of snapshot.members) {
+    if (m.name === snapshot.leader) continue;
+    if (m.state === 'unreachable') {
+      alerts.push(alert(`unreachable:${m.name}`, 'critical', `${m.name} is unreachable: neither its Patroni REST API nor PostgreSQL answer.`, m.name));
+    } else if (snapshot.leader && m.state !== 'streaming' && m.state !== 'archive recovery') {
+      const severity: Severity = ['stopped', 'crashed', 'stopping'].includes(m.state) ? 'critical' : 'warning';
+      alerts.push(alert(`not-streaming:${m.name}`, severity, `${m.name} is not streaming from ${snapshot.leader} (state: ${m.state}).`, m.name));
+    }
+    if (m.replayLagBytes !== undefined && m.replayLagBytes > lagBytesLimit) {
+      alerts.push(
+        alert(
+          `lag:${m.name}`,
+          'warning',
+          `${m.name} replay lag ${formatBytes(m.replayLagBytes)} > ${formatBytes(lagBytesLimit)} (${lagBytesOrigin}); it cannot be promoted automatically.`,
+          m.name,
+        ),
+      );
+    } else if (m.replayLagSeconds !== undefined && m.replayLagSeconds > thresholds.lagSeconds) {
+      alerts.push(alert(`lag:${m.name}`, 'warning', `${m.name} replay lag ${formatSeconds(m.replayLagSeconds)} > ${formatSeconds(thresholds.lagSeconds)}.`, m.name));
+    }
+    if (m.replayPaused) alerts.push(alert(`replay-paused:${m.name}`, 'warning', `${m.name} has WAL replay paused (pg_wal_replay_pause).`, m.name));
+  }
+  for (const m of snapshot.members) {
+    if (m.pendingRestart) {
+      const params = m.pendingRestartReason ? `: ${Object.keys(m.pendingRestartReason).join(', ')}` : '';
+      alerts.push(alert(`pending-restart:${m.name}`, 'info', `${m.name} needs a restart to apply configuration${params}.`, m.name));
+    }
+    if (m.restReachable === false && m.state !== 'unreachable') {
+      alerts.push(alert(`rest-unreachable:${m.name}`, 'warning', `${m.name}: Patroni REST API does not answer (${m.restError ?? 'no answer'}).`, m.name));
+    }
+    if (m.sqlReachable === false && m.state !== 'unreachable' && readings.sources[`postgres:${m.name}`]) {
+      alerts.push(alert(`sql-unreachable:${m.name}`, 'warning', `${m.name}: PostgreSQL does not answer (${m.sqlError ?? 'no answer'}).`, m.name));
+    }
+  }
+
+  const archiver = snapshot.archiving.status;
+  if (archiver?.failing) {
+    alerts.push(
+      alert(
+        'archiving-failing',
+        'critical',
+        `WAL archiving is failing on ${snapshot.archiving.member ?? 'the leader'}: last failure ${archiver.lastFailedWal ?? '?'} at ${archiver.lastFailedAt ?? '?'} (${archiver.failedCount} failures).`,
+      ),
+    );
+  }
+  if (archiver?.readyBacklog !== undefined && archiver.readyBacklog > thresholds.archiveBacklog) {
+    alerts.push(alert('archive-backlog', 'warning', `${archiver.readyBacklog} WAL segments wait to be archived (> ${thresholds.archiveBacklog}).`));
+  }
+
+  if (context.configured.barman && readings.backups) {
+    const done = readings.backups.filter((b) => b.status === 'DONE');
+    if (done.length === 0) {
+      alerts.push(alert('no-backup', 'warning', 'Barman holds no completed backup: there is no point-in-time recovery.'));
+    } else if (snapshot.backups.newestDoneAgeSeconds !== undefined && snapshot.backups.newestDoneAgeSeconds > thresholds.backupMaxAgeHours * 3600) {
+      alerts.push(
+        alert(
+          'backup-old',
+          'warning',
+          `The newest backup is ${formatSeconds(snapshot.backups.newestDoneAgeSeconds)} old (> ${thresholds.backupMaxAgeHours} h).`,
+        ),
+      );
+    }
+  }
+
+  if (snapshot.etcd) {
+    const unhealthy = snapshot.etcd.members.filter((m) => !m.healthy).map((m) => m.name);
+    if (snapshot.etcd.quorum === 'lost') {
+      alerts.push(
+        alert(
+          'etcd-quorum',
+          'critical',
+          `etcd quorum lost (${unhealthy.join(', ')} down): Patroni cannot renew the leader key; the leader demotes itself when its ttl runs out.`,
+        ),
+      );
+    } else if (snapshot.etcd.quorum === 'degraded') {
+      alerts.push(alert('etcd-quorum', 'warning', `etcd degraded: ${unhealthy.join(', ')} not healthy; one more failure loses quorum.`));
+    }
+  }
+
+  if (snapshot.paused) {
+    alerts.push(alert('paused', 'warning', 'Cluster paused (maintenance mode): Patroni will not fail over automatically.'));
+  }
+
+  if (snapshot.haproxy && snapshot.leader) {
+    const write = snapshot.haproxy.writeTargets;
+    if (write.length !== 1 || write[0] !== snapshot.leader) {
+      alerts.push(
+        alert(
+          'haproxy-write',
+          'critical',
+          write.length === 0
+            ? `HAProxy write port routes to no member (leader is ${snapshot.leader}): writes fail.`
+            : `HAProxy write port routes to ${write.join(', ')}, not only to the leader ${snapshot.leader}.`,
+        ),
+      );
+    }
+  }
+
+  for (const [key, source] of Object.entries(readings.sources)) {
+    if (source.error === undefined) continue;
+    if (key.startsWith('patroni:') || key.startsWith('postgres:')) continue; // per member, said above
+    // The age is not in the sentence (it would change it every second): panes show it from failingSince.
+    alerts.push(alert(`stale:${key}`, key === 'dcs' || key === 'patroni' ? 'critical' : 'warning', `${key} failing: ${source.error}`));
+  }
+  return alerts;
+}
+
+/** Build the snapshot from the readings. Pure: same readings and context, same snapshot. */
+export function deriveSnapshot(readings: Readings, context: DeriveContext): ClusterSnapshot {
+  const bases = baseMembers(readings);
+  const leader = leaderName(readings, bases);
+  const members = bases.map((b) => buildMember(readings, b, leader));
+  const leaderPg = leader ? readings.postgres[leader] : undefined;
+  const configSource = readings.config ?? readings.dcs?.config;
+  const partial: Omit<ClusterSnapshot, 'alerts'> = {
+    cluster: context.cluster,
+    scope: context.scope,
+    updatedAt: context.now,
+    members,
+    history: readings.history ?? readings.dcs?.history ?? [],
+    paused: readings.cluster?.paused ?? configSource?.paused ?? false,
+    dcs: {
+      ...(configSource?.ttl !== undefined ? { ttl: configSource.ttl } : {}),
+      ...(configSource?.loopWait !== undefined ? { loopWait: configSource.loopWait } : {}),
+      ...(configSource?.maximumLagOnFailover !== undefined ? { maximumLagOnFailover: configSource.maximumLagOnFailover } : {}),
+    },
+    archiving: {
+      ...(leader ? { member: leader } : {}),
+      ...(leaderPg?.archiver ? { status: leaderPg.archiver } : {}),
+      logTail: readings.archiveLog?.lines ?? [],
+      ...(readings.archiveLog ? { logMember: readings.archiveLog.member } : {}),
+    },
+    backups: backupsView(readings, context.now),
+    sources: readings.sources,
+  };
+  if (leader) partial.leader = leader;
+  if (readings.dcs?.leader) partial.leaderKey = readings.dcs.leader;
+  if (readings.cluster?.scheduledSwitchover) partial.scheduledSwitchover = readings.cluster.scheduledSwitchover;
+  if (readings.etcd) partial.etcd = readings.etcd;
+  if (readings.haproxy) partial.haproxy = readings.haproxy;
+
+  const previous = new Map(context.previousAlerts.map((a) => [a.id, a]));
+  const alerts: Alert[] = deriveAlerts(partial, readings, context).map((a) => ({ ...a, since: previous.get(a.id)?.since ?? context.now }));
+  const order: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+  alerts.sort((a, b) => order[a.severity] - order[b.severity] || a.id.localeCompare(b.id));
+  return { ...partial, alerts };
+}

@@ -1,0 +1,428 @@
+import type { ClusterConfig } from '../config/schema.js';
+import type { CallOptions } from '../services/types.js';
+import type { DeriveContext, Readings } from './derive.js';
+import { deriveSnapshot, emptyReadings } from './derive.js';
+import { diffEvents } from './events.js';
+import { RingBuffer } from './ring-buffer.js';
+import type { ClusterEvent, ClusterSnapshot, SourceFreshness } from './snapshot.js';
+import { emptySnapshot } from './snapshot.js';
+import type { ClusterSources } from './sources.js';
+import type { ClusterStore, LagSample } from './store.js';
+
+export interface LiveStoreOptions {
+  cluster: ClusterConfig;
+  sources: ClusterSources;
+  /** Fast sources (Patroni, DCS, PostgreSQL, HAProxy, archive log). */
+  pollIntervalMs: number;
+  /** Slow sources (etcd health, timeline history, dynamic config, Barman). Default max(10 s, 5 × poll). */
+  slowIntervalMs?: number;
+  /** Longest back-off after repeated failures. */
+  maxBackoffMs?: number;
+  eventCapacity?: number;
+  /** Lag samples kept per member (default 10 minutes at the poll interval). */
+  lagHistoryCapacity?: number;
+  archiveLogLines?: number;
+  /** Watch the DCS for changes (default true; one-shot commands turn it off). */
+  watchDcs?: boolean;
+  now?: () => number;
+}
+
+type TaskGroup = 'fast' | 'slow';
+
+interface Task {
+  key: string;
+  group: TaskGroup;
+  run: (options: CallOptions) => Promise<void>;
+  /** Set when a refresh was asked while the task ran: it runs again right after. */
+  again: boolean;
+  wake?: () => void;
+  running: boolean;
+  stopped: boolean;
+  failures: number;
+  /** Time of the first completed run (success or failure), for whenFirstComplete. */
+  completedOnce: boolean;
+}
+
+/**
+ * The live model of one cluster: a poll loop per source (skip-while-busy: a loop never starts a read while
+ * its previous one runs; exponential back-off on errors), an etcd watch that triggers an immediate refresh
+ * of the DCS and Patroni on any change of the scope's keys, and a pure derivation of the snapshot after
+ * each reading. Nothing a source does throws out of here: a failing source is marked with its error and
+ * since when, and the rest keeps updating.
+ */
+export class LiveClusterStore implements ClusterStore {
+  private readonly readings: Readings = emptyReadings();
+  private snapshot: ClusterSnapshot;
+  private signature = '';
+  private readonly listeners = new Set<() => void>();
+  private readonly events: RingBuffer<ClusterEvent>;
+  private readonly lag = new Map<string, RingBuffer<LagSample>>();
+  private readonly tasks = new Map<string, Task>();
+  private readonly controller = new AbortController();
+  private readonly pending = new Map<string, number>();
+  private rebuildScheduled = false;
+  private lastNotify = 0;
+  private notifyTimer: NodeJS.Timeout | undefined;
+  private lastLagSample = 0;
+  private unwatch: (() => void) | undefined;
+  private started = false;
+  private readonly now: () => number;
+  private readonly slowIntervalMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly firstCompleteWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: LiveStoreOptions) {
+    this.now = options.now ?? Date.now;
+    this.slowIntervalMs = options.slowIntervalMs ?? Math.max(10_000, options.pollIntervalMs * 5);
+    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.snapshot = emptySnapshot(options.cluster.name, options.cluster.scope, this.now());
+    this.events = new RingBuffer(options.eventCapacity ?? 1000);
+  }
+
+  // ------------------------------------------------------------------ ClusterStore
+
+  getSnapshot = (): ClusterSnapshot => this.snapshot;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getEvents = (): readonly ClusterEvent[] => this.events.toArray();
+
+  getLagHistory = (member: string): readonly LagSample[] => this.lag.get(member)?.toArray() ?? EMPTY;
+
+  refresh = (): void => {
+    for (const task of this.tasks.values()) this.trigger(task);
+  };
+
+  recordEvent = (event: ClusterEvent): void => {
+    this.events.push(event);
+    this.notify(true);
+  };
+
+  // ------------------------------------------------------------------ lifecycle
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const { sources } = this.options;
+    this.addTask('patroni', 'fast', async (o) => {
+      this.readings.cluster = await sources.patroniCluster(o);
+      this.reconcileMemberTasks();
+    });
+    this.addTask('dcs', 'fast', async (o) => {
+      const previousTimeline = this.readings.dcs?.history.length;
+      this.readings.dcs = await sources.dcs(o);
+      this.reconcileMemberTasks();
+      if (previousTimeline !== undefined && this.readings.dcs.history.length !== previousTimeline) this.triggerKey('history');
+    });
+    this.addTask('etcd', 'slow', async (o) => {
+      this.readings.etcd = await sources.etcdHealth(o);
+    });
+    this.addTask('history', 'slow', async (o) => {
+      this.readings.history = await sources.patroniHistory(o);
+    });
+    this.addTask('config', 'slow', async (o) => {
+      this.readings.config = await sources.patroniConfig(o);
+    });
+    if (sources.haproxy) {
+      const haproxy = sources.haproxy.bind(sources);
+      this.addTask('haproxy', 'fast', async (o) => {
+        this.readings.haproxy = await haproxy(o);
+      });
+    }
+    if (sources.barmanBackups) {
+      const backups = sources.barmanBackups.bind(sources);
+      const status = sources.barmanStatus?.bind(sources);
+      this.addTask('barman', 'slow', async (o) => {
+        const [list, server] = await Promise.all([backups(o), status ? status(o) : Promise.resolve(undefined)]);
+        this.readings.backups = list;
+        if (server) this.readings.barmanStatus = server;
+      });
+    }
+    if (sources.archiveLogTail) {
+      const tail = sources.archiveLogTail.bind(sources);
+      const lines = this.options.archiveLogLines ?? 50;
+      this.addTask('archive-log', 'fast', async (o) => {
+        const leader = this.snapshot.leader ?? this.readings.dcs?.leader?.holder;
+        if (!leader) return;
+        this.readings.archiveLog = { member: leader, lines: await tail(leader, lines, o) };
+      });
+    }
+    if (sources.watchDcs && this.options.watchDcs !== false) {
+      this.unwatch = sources.watchDcs(
+        () => {
+          // A change of the scope's keys (leader, members, config, history…): read them now, not at the next poll.
+          this.triggerKey('dcs');
+          this.triggerKey('patroni');
+          for (const task of this.tasks.values()) if (task.key.startsWith('patroni:')) this.trigger(task);
+        },
+        () => undefined, // the DCS poll reports etcd's errors; the watch reconnects on its own
+      );
+    }
+  }
+
+  /**
+   * Resolves once every source has been read once (successfully or not) and the snapshot reflects it:
+   * `status` and `check` wait for this.
+   */
+  whenFirstComplete(): Promise<void> {
+    if (this.allCompletedOnce()) return Promise.resolve();
+    return new Promise((resolve) => this.firstCompleteWaiters.push(resolve));
+  }
+
+  async stop(): Promise<void> {
+    for (const task of this.tasks.values()) {
+      task.stopped = true;
+      task.wake?.();
+    }
+    this.unwatch?.();
+    this.controller.abort();
+    if (this.notifyTimer) clearTimeout(this.notifyTimer);
+    await this.options.sources.close();
+  }
+
+  /** Are any reads under way (for tests: wait until idle, then assert). */
+  isIdle(): boolean {
+    return [...this.tasks.values()].every((t) => !t.running);
+  }
+
+  // ------------------------------------------------------------------ tasks
+
+  private allCompletedOnce(): boolean {
+    return this.tasks.size > 0 && [...this.tasks.values()].every((t) => t.completedOnce || t.stopped);
+  }
+
+  private addTask(key: string, group: TaskGroup, run: Task['run']): void {
+    if (this.tasks.has(key)) return;
+    const task: Task = { key, group, run, again: false, running: false, stopped: false, failures: 0, completedOnce: false };
+    this.tasks.set(key, task);
+    void this.loop(task);
+  }
+
+  private removeTask(key: string): void {
+    const task = this.tasks.get(key);
+    if (!task) return;
+    task.stopped = true;
+    task.wake?.();
+    this.tasks.delete(key);
+    delete this.readings.sources[key];
+    const member = key.split(':')[1];
+    if (member && key.startsWith('patroni:')) delete this.readings.memberStatus[member];
+    if (member && key.startsWith('postgres:')) delete this.readings.postgres[member];
+  }
+
+  private triggerKey(key: string): void {
+    const task = this.tasks.get(key);
+    if (task) this.trigger(task);
+  }
+
+  private trigger(task: Task): void {
+    if (task.running) task.again = true;
+    else task.wake?.();
+  }
+
+  private timeoutFor(key: string): number {
+    const c = this.options.cluster;
+    if (key.startsWith('postgres:')) return c.postgres.timeoutMs;
+    if (key === 'dcs' || key === 'etcd') return c.etcd.timeoutMs;
+    if (key === 'barman') return c.barman?.timeoutMs ?? 30_000;
+    return c.patroni.timeoutMs;
+  }
+
+  private async loop(task: Task): Promise<void> {
+    while (!task.stopped && !this.controller.signal.aborted) {
+      task.running = true;
+      task.again = false;
+      const started = this.now();
+      const timeoutMs = this.timeoutFor(task.key);
+      const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(timeoutMs)]);
+      try {
+        await task.run({ signal, timeoutMs });
+        task.failures = 0;
+        this.markSource(task.key, started, undefined);
+      } catch (error) {
+        if (task.stopped || this.controller.signal.aborted) break;
+        task.failures += 1;
+        this.markSource(task.key, started, describeError(error, timeoutMs));
+      } finally {
+        task.running = false;
+      }
+      task.completedOnce = true;
+      this.scheduleRebuild();
+      if (task.stopped) break;
+      if (task.again) continue;
+      const base = task.group === 'fast' ? this.options.pollIntervalMs : this.slowIntervalMs;
+      const delay = task.failures > 0 ? Math.min(base * 2 ** (task.failures - 1), this.maxBackoffMs) : base;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        task.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      task.wake = undefined;
+    }
+  }
+
+  private markSource(key: string, started: number, error: string | undefined): void {
+    const previous = this.readings.sources[key];
+    const finished = this.now();
+    const [source] = key.split(':') as [SourceFreshness['source']];
+    const entry: SourceFreshness = { source, key, lastDurationMs: finished - started };
+    if (error === undefined) {
+      entry.asOf = finished;
+    } else {
+      if (previous?.asOf !== undefined) entry.asOf = previous.asOf;
+      entry.error = error;
+      entry.failingSince = previous?.failingSince ?? finished;
+    }
+    this.readings.sources[key] = entry;
+  }
+
+  /** Member-level sources follow the member list: a poll of `/patroni` and of PostgreSQL per member. */
+  private reconcileMemberTasks(): void {
+    const { sources } = this.options;
+    const members = new Map<string, { apiUrl?: string; host?: string; port?: number }>();
+    for (const m of this.readings.cluster?.members ?? []) {
+      members.set(m.name, { ...(m.apiUrl ? { apiUrl: m.apiUrl } : {}), ...(m.host ? { host: m.host } : {}), ...(m.port ? { port: m.port } : {}) });
+    }
+    for (const [name, data] of Object.entries(this.readings.dcs?.members ?? {})) {
+      const known = members.get(name) ?? {};
+      const conn = typeof data.conn_url === 'string' ? /@?([^/@:]+):(\d+)\//.exec(data.conn_url) : null;
+      members.set(name, {
+        ...known,
+        ...(known.apiUrl === undefined && typeof data.api_url === 'string' ? { apiUrl: data.api_url } : {}),
+        ...(known.host === undefined && conn?.[1] ? { host: conn[1], port: Number(conn[2]) } : {}),
+      });
+    }
+    for (const [name, info] of members) {
+      const restKey = `patroni:${name}`;
+      if (info.apiUrl && !this.tasks.has(restKey)) {
+        const apiUrl = info.apiUrl;
+        this.addTask(restKey, 'fast', async (o) => {
+          this.readings.memberStatus[name] = await sources.memberStatus(apiUrl, o);
+        });
+      }
+      const sqlKey = `postgres:${name}`;
+      if (info.host && info.port && !this.tasks.has(sqlKey)) {
+        const target = { name, host: info.host, port: info.port };
+        this.addTask(sqlKey, 'fast', async (o) => {
+          this.readings.postgres[name] = await sources.postgres(target, o);
+        });
+      }
+    }
+    // Forget members that left both Patroni's list and the DCS.
+    for (const key of [...this.tasks.keys()]) {
+      const [kind, name] = key.split(':');
+      if ((kind === 'patroni' || kind === 'postgres') && name && !members.has(name)) this.removeTask(key);
+    }
+  }
+
+  // ------------------------------------------------------------------ derivation
+
+  private scheduleRebuild(): void {
+    if (this.rebuildScheduled) return;
+    this.rebuildScheduled = true;
+    setImmediate(() => {
+      this.rebuildScheduled = false;
+      this.rebuild();
+    });
+  }
+
+  private rebuild(): void {
+    this.derive();
+    if (this.firstCompleteWaiters.length && this.allCompletedOnce()) {
+      for (const resolve of this.firstCompleteWaiters.splice(0)) resolve();
+    }
+  }
+
+  private derive(): void {
+    const now = this.now();
+    const context: DeriveContext = {
+      cluster: this.options.cluster.name,
+      scope: this.options.cluster.scope,
+      thresholds: this.options.cluster.thresholds,
+      now,
+      previousAlerts: this.snapshot.alerts,
+      pending: this.pending,
+      configured: {
+        haproxy: this.options.sources.haproxy !== undefined,
+        barman: this.options.sources.barmanBackups !== undefined,
+        archiveLog: this.options.sources.archiveLogTail !== undefined,
+      },
+    };
+    let next: ClusterSnapshot;
+    try {
+      next = deriveSnapshot(this.readings, context);
+    } catch (error) {
+      // A bug in derivation must not take the cockpit down: keep the last snapshot and say so.
+      this.events.push({ at: now, kind: 'source-failing', severity: 'critical', message: `model error: ${(error as Error).message}` });
+      this.notify(true);
+      return;
+    }
+    this.sampleLag(next, now);
+    const signature = contentSignature(next);
+    if (signature === this.signature) {
+      // Only freshness moved: keep the same object for readers, refresh its times at most once a second.
+      if (now - this.lastNotify >= 1000) {
+        this.snapshot = next;
+        this.notify(false);
+      }
+      return;
+    }
+    const previous = this.snapshot;
+    this.signature = signature;
+    this.snapshot = next;
+    const events = diffEvents(previous.members.length ? previous : undefined, next);
+    if (events.length) this.events.push(...events);
+    this.notify(true);
+  }
+
+  private sampleLag(snapshot: ClusterSnapshot, now: number): void {
+    if (now - this.lastLagSample < this.options.pollIntervalMs * 0.9) return;
+    this.lastLagSample = now;
+    const capacity = this.options.lagHistoryCapacity ?? Math.ceil((10 * 60_000) / this.options.pollIntervalMs);
+    for (const m of snapshot.members) {
+      if (m.name === snapshot.leader) continue;
+      let buffer = this.lag.get(m.name);
+      if (!buffer) {
+        buffer = new RingBuffer<LagSample>(capacity);
+        this.lag.set(m.name, buffer);
+      }
+      buffer.push({
+        at: now,
+        ...(m.replayLagBytes !== undefined ? { replayLagBytes: m.replayLagBytes } : {}),
+        ...(m.replayLagSeconds !== undefined ? { replayLagSeconds: m.replayLagSeconds } : {}),
+      });
+    }
+  }
+
+  /** Tell subscribers; bursts within 50 ms are coalesced into one notification. */
+  private notify(immediate: boolean): void {
+    const fire = () => {
+      this.notifyTimer = undefined;
+      this.lastNotify = this.now();
+      for (const listener of [...this.listeners]) listener();
+    };
+    if (this.notifyTimer) return;
+    if (immediate && this.now() - this.lastNotify >= 50) fire();
+    else this.notifyTimer = setTimeout(fire, 50);
+  }
+}
+
+const EMPTY: readonly LagSample[] = [];
+
+/** The snapshot without its times of reading: equal signatures mean nothing an operator sees changed. */
+function contentSignature(snapshot: ClusterSnapshot): string {
+  return JSON.stringify({ ...snapshot, updatedAt: 0, sources: Object.fromEntries(Object.entries(snapshot.sources).map(([k, s]) => [k, s.error ?? 'ok'])) }, (key, value: unknown) =>
+    key === 'since' ? undefined : value,
+  );
+}
+
+function describeError(error: unknown, timeoutMs: number): string {
+  const e = error as Error & { name?: string };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
+  return e?.message ?? String(error);
+}

@@ -1,0 +1,49 @@
+import type { ClusterConfig } from '../config/schema.js';
+import { EtcdAdapter } from '../services/etcd.js';
+import { HaproxyAdapter } from '../services/haproxy.js';
+import { PatroniClient } from '../services/patroni.js';
+import { PostgresMemberClient } from '../services/postgres.js';
+import type { CallOptions } from '../services/types.js';
+import type { ClusterSources } from './sources.js';
+
+/**
+ * The model's sources, built from the real service adapters of one cluster's config. One PostgreSQL
+ * connection per member, kept across polls and closed with the sources.
+ */
+export function createServiceSources(cluster: ClusterConfig, env: NodeJS.ProcessEnv = process.env): ClusterSources {
+  const patroni = PatroniClient.fromConfig(cluster.patroni, env);
+  const etcd = EtcdAdapter.fromConfig(cluster.etcd, env);
+  const haproxy = cluster.haproxy ? HaproxyAdapter.fromConfig(cluster.haproxy, env) : undefined;
+  const postgres = new Map<string, { key: string; client: PostgresMemberClient }>();
+
+  const sources: ClusterSources = {
+    patroniCluster: (o: CallOptions) => patroni.getCluster(o),
+    patroniHistory: (o: CallOptions) => patroni.getHistory(o),
+    patroniConfig: (o: CallOptions) => patroni.getConfig(o),
+    memberStatus: (apiUrl: string, o: CallOptions) => patroni.getMemberStatus(apiUrl, o),
+    dcs: (o: CallOptions) => etcd.readPatroniKeys(cluster.namespace, cluster.scope, o),
+    watchDcs: (onChange: () => void) => {
+      const dispose = etcd.watchScope(cluster.namespace, cluster.scope, (event) => {
+        if (event.kind === 'put' || event.kind === 'delete') onChange();
+      });
+      return () => void dispose().catch(() => undefined);
+    },
+    etcdHealth: (o: CallOptions) => etcd.clusterHealth(o),
+    postgres: (member, o: CallOptions) => {
+      const key = `${member.host}:${member.port}`;
+      let entry = postgres.get(member.name);
+      if (!entry || entry.key !== key) {
+        void entry?.client.close().catch(() => undefined);
+        entry = { key, client: PostgresMemberClient.fromConfig(cluster.postgres, member, env) };
+        postgres.set(member.name, entry);
+      }
+      return entry.client.status(o);
+    },
+    close: async () => {
+      await Promise.allSettled([patroni.close(), haproxy?.close(), ...[...postgres.values()].map((e) => e.client.close())]);
+      etcd.close();
+    },
+  };
+  if (haproxy) sources.haproxy = (o: CallOptions) => haproxy.routing(o);
+  return sources;
+}

@@ -1,0 +1,36 @@
+import type {
+  BarmanBackup,
+  BarmanServerStatus,
+  CallOptions,
+  DcsView,
+  EtcdClusterHealth,
+  HaproxyRouting,
+  PatroniCluster,
+  PatroniDynamicConfig,
+  PatroniMemberStatus,
+  PostgresMemberStatus,
+  TimelineHistoryEntry,
+} from '../services/types.js';
+
+/**
+ * What the model reads from, as small capabilities (k9s' dao): one method per fact. The live
+ * implementation is built from the service adapters (src/model/service-sources.ts); component tests use
+ * fakes. A capability that the cluster's config doesn't provide (no HAProxy, no Barman) is undefined.
+ */
+export interface ClusterSources {
+  patroniCluster(options: CallOptions): Promise<PatroniCluster>;
+  patroniHistory(options: CallOptions): Promise<TimelineHistoryEntry[]>;
+  patroniConfig(options: CallOptions): Promise<PatroniDynamicConfig>;
+  /** `GET /patroni` of one member, by its REST URL. */
+  memberStatus(apiUrl: string, options: CallOptions): Promise<PatroniMemberStatus>;
+  dcs(options: CallOptions): Promise<DcsView>;
+  /** Watch the scope's keys; calls back on every change (with the new view when cheap to give). */
+  watchDcs?(onChange: () => void, onError: (error: Error) => void): () => void;
+  etcdHealth(options: CallOptions): Promise<EtcdClusterHealth>;
+  postgres(member: { name: string; host: string; port: number }, options: CallOptions): Promise<PostgresMemberStatus>;
+  haproxy?(options: CallOptions): Promise<HaproxyRouting>;
+  barmanBackups?(options: CallOptions): Promise<BarmanBackup[]>;
+  barmanStatus?(options: CallOptions): Promise<BarmanServerStatus>;
+  archiveLogTail?(member: string, lines: number, options: CallOptions): Promise<string[]>;
+  close(): Promise<void>;
+}

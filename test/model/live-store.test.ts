@@ -1,0 +1,157 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { clusterSchema } from '../../src/config/schema.js';
+import { LiveClusterStore } from '../../src/model/live-store.js';
+import type { ClusterSources } from '../../src/model/sources.js';
+import type { CallOptions, DcsView } from '../../src/services/types.js';
+import { waitFor } from '../../src/util/wait.js';
+import { fakeHealthyReadings } from './fake-readings.js';
+
+/**
+ * FAKE sources for the poller's own logic (skip-while-busy, back-off, staleness, the watch trigger);
+ * the real adapters are tested against the lab in test/services and test/model/live-store-lab.test.ts.
+ */
+class FakeClusterSources implements ClusterSources {
+  readings = fakeHealthyReadings();
+  calls: Record<string, number> = {};
+  concurrent: Record<string, number> = {};
+  maxConcurrent: Record<string, number> = {};
+  failing = new Set<string>();
+  hanging = new Set<string>();
+  watcher: (() => void) | undefined;
+
+  private async answer<T>(key: string, value: () => T, options: CallOptions): Promise<T> {
+    this.calls[key] = (this.calls[key] ?? 0) + 1;
+    this.concurrent[key] = (this.concurrent[key] ?? 0) + 1;
+    this.maxConcurrent[key] = Math.max(this.maxConcurrent[key] ?? 0, this.concurrent[key] ?? 0);
+    try {
+      if (this.hanging.has(key)) {
+        await new Promise((_, reject) => options.signal?.addEventListener('abort', () => reject(options.signal?.reason as Error), { once: true }));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (this.failing.has(key)) throw new Error(`${key} refused the connection`);
+      return value();
+    } finally {
+      this.concurrent[key] = (this.concurrent[key] ?? 1) - 1;
+    }
+  }
+
+  patroniCluster = (o: CallOptions) => this.answer('patroni', () => structuredClone(this.readings.cluster!), o);
+  patroniHistory = (o: CallOptions) => this.answer('history', () => [], o);
+  patroniConfig = (o: CallOptions) => this.answer('config', () => this.readings.config!, o);
+  memberStatus = (apiUrl: string, o: CallOptions) => this.answer(`patroni:${apiUrl}`, () => Object.values(this.readings.memberStatus)[0]!, o);
+  dcs = (o: CallOptions) => this.answer('dcs', () => structuredClone(this.readings.dcs as DcsView), o);
+  etcdHealth = (o: CallOptions) => this.answer('etcd', () => this.readings.etcd!, o);
+  postgres = (member: { name: string }, o: CallOptions) => this.answer(`postgres:${member.name}`, () => structuredClone(this.readings.postgres[member.name]!), o);
+  haproxy = (o: CallOptions) => this.answer('haproxy', () => this.readings.haproxy!, o);
+  watchDcs = (onChange: () => void) => {
+    this.watcher = onChange;
+    return () => (this.watcher = undefined);
+  };
+  close = async () => undefined;
+}
+
+const cluster = clusterSchema.parse({
+  name: 'lab',
+  scope: 'patroni1',
+  patroni: { endpoints: ['http://127.0.0.1:8001'], timeoutMs: 300 },
+  etcd: { endpoints: ['http://127.0.0.1:2379'], timeoutMs: 300 },
+  postgres: { timeoutMs: 300 },
+});
+
+let store: LiveClusterStore | undefined;
+afterEach(async () => {
+  await store?.stop();
+  store = undefined;
+});
+
+function until(what: string, predicate: () => boolean, timeoutMs = 5000) {
+  return waitFor(what, () => (predicate() ? true : undefined), { timeoutMs, intervalMs: 5 });
+}
+
+describe('LiveClusterStore', () => {
+  it('builds the snapshot from every source and reports when the first round is complete', async () => {
+    const sources = new FakeClusterSources();
+    store = new LiveClusterStore({ cluster, sources, pollIntervalMs: 100 });
+    store.start();
+    await store.whenFirstComplete();
+    const snapshot = store.getSnapshot();
+    expect(snapshot.leader).toBe('db1');
+    expect(snapshot.members.map((m) => m.state)).toEqual(['running', 'streaming', 'streaming']);
+    expect(snapshot.alerts).toEqual([]);
+    expect(store.getEvents()[0]?.message).toBe('watching lab (patroni1): leader db1, 3 members');
+  });
+
+  it('never runs a second read of a source while the first runs, however often a refresh is asked', async () => {
+    const sources = new FakeClusterSources();
+    store = new LiveClusterStore({ cluster, sources, pollIntervalMs: 20 });
+    store.start();
+    await store.whenFirstComplete();
+    for (let i = 0; i < 50; i++) store.refresh();
+    await until('20 more reads of /cluster', () => (sources.calls.patroni ?? 0) > 20);
+    expect(sources.maxConcurrent.patroni).toBe(1);
+    expect(sources.maxConcurrent.dcs).toBe(1);
+  });
+
+  it('marks a hanging source stale with its timeout, keeps the rest updating, and backs off', async () => {
+    const sources = new FakeClusterSources();
+    sources.hanging.add('haproxy');
+    store = new LiveClusterStore({ cluster, sources, pollIntervalMs: 20, maxBackoffMs: 400 });
+    store.start();
+    await store.whenFirstComplete();
+    const haproxy = store.getSnapshot().sources.haproxy;
+    expect(haproxy?.error).toBe('timed out after 300 ms');
+    expect(haproxy?.failingSince).toBeTypeOf('number');
+    expect(store.getSnapshot().alerts.map((a) => a.id)).toContain('stale:haproxy');
+    // meanwhile the fast sources went on
+    expect(sources.calls.patroni ?? 0).toBeGreaterThan(10);
+  });
+
+  it('a failing source is stale with its error; when it answers again the alert clears', async () => {
+    const sources = new FakeClusterSources();
+    sources.failing.add('postgres:db2');
+    store = new LiveClusterStore({ cluster, sources, pollIntervalMs: 20, maxBackoffMs: 100 });
+    store.start();
+    await store.whenFirstComplete();
+    const db2 = store.getSnapshot().members.find((m) => m.name === 'db2');
+    expect(db2?.sqlReachable).toBe(false);
+    expect(db2?.sqlError).toBe('postgres:db2 refused the connection');
+    expect(store.getSnapshot().alerts.map((a) => a.id)).toContain('sql-unreachable:db2');
+    sources.failing.delete('postgres:db2');
+    await until('db2 SQL back', () => store?.getSnapshot().members.find((m) => m.name === 'db2')?.sqlReachable === true);
+    expect(store.getSnapshot().alerts.map((a) => a.id)).not.toContain('sql-unreachable:db2');
+    expect(store.getEvents().some((e) => e.kind === 'alert-cleared' && e.message.includes('db2: PostgreSQL does not answer'))).toBe(true);
+  });
+
+  it('a DCS watch event brings a leader change in at once, not at the next poll', async () => {
+    const sources = new FakeClusterSources();
+    store = new LiveClusterStore({ cluster, sources, pollIntervalMs: 60_000, slowIntervalMs: 60_000 });
+    store.start();
+    await store.whenFirstComplete();
+    expect(store.getSnapshot().leader).toBe('db1');
+    if (sources.readings.dcs?.leader) sources.readings.dcs.leader.holder = 'db2';
+    const changed = new Promise<number>((resolve) => {
+      const off = store?.subscribe(() => {
+        if (store?.getSnapshot().leader === 'db2') {
+          off?.();
+          resolve(Date.now());
+        }
+      });
+    });
+    const fired = Date.now();
+    sources.watcher?.();
+    const seen = await changed;
+    expect(seen - fired).toBeLessThan(500);
+    expect(store.getEvents().some((e) => e.kind === 'leader-changed' && e.message === 'leader changed: db1 → db2')).toBe(true);
+  });
+
+  it('keeps lag history bounded', async () => {
+    const sources = new FakeClusterSources();
+    store = new LiveClusterStore({ cluster, sources, pollIntervalMs: 10, lagHistoryCapacity: 5 });
+    store.start();
+    await store.whenFirstComplete();
+    await until('lag samples to wrap', () => (sources.calls['postgres:db1'] ?? 0) > 30);
+    const history = store.getLagHistory('db2');
+    expect(history.length).toBe(5);
+    expect(store.getLagHistory('db1')).toEqual([]);
+  });
+});
