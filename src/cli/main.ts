@@ -2,6 +2,7 @@ import type { Io } from './args.js';
 import { UsageError, processIo } from './args.js';
 import { extractGlobalOptions } from './global-options.js';
 import { labCommand } from './lab-command.js';
+import { OPS_SPECS, opsCommand } from './ops-commands.js';
 import { checkCommand, statusCommand } from './status-command.js';
 
 const COMMANDS: Array<[string, string]> = [
@@ -9,6 +10,7 @@ const COMMANDS: Array<[string, string]> = [
   ['status', 'the cluster at a glance (--json, --watch)'],
   ['check', 'health checks with Nagios exit codes'],
   ['lab', 'the native lab: up, down, status, destroy, load, install, env'],
+  ...Object.values(OPS_SPECS).map((spec): [string, string] => [spec.name, spec.summary.split(/[.(:]/)[0] as string]),
 ];
 
 export function mainHelp(): string {
@@ -39,6 +41,15 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         return await statusCommand(rest, globals, io);
       case 'check':
         return await checkCommand(rest, globals, io);
+      case 'switchover':
+      case 'failover':
+      case 'reinit':
+      case 'restart':
+      case 'reload':
+      case 'pause':
+      case 'resume':
+      case 'drill':
+        return await opsCommand(command, rest, globals, io);
       case undefined:
         io.err('the cockpit screen is not built yet; see `pgcockpit --help`');
         return 2;

@@ -44,7 +44,7 @@ export function parseConfig(text: string, file: string): PgcockpitConfig {
     throw new ConfigError(
       file,
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
+        const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
         return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}not valid YAML: ${e.message.split('\n')[0]}`;
       }),
     );

@@ -109,7 +109,8 @@ export const clusterSchema = z
         sslmode: z.enum(['disable', 'prefer', 'require', 'verify-ca', 'verify-full']).optional(),
         timeoutMs: z.number().int().positive().default(3000),
       })
-      .strict(),
+      .strict()
+      .default({ user: 'postgres', database: 'postgres', timeoutMs: 3000 }),
     haproxy: z
       .object({
         statsUrl: url,
