@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { labDestroy, labStatus, labUp } from '../src/lab/lab.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, 'port-base': { type: 'string', default: '30000' }, members: { type: 'string', default: '3' } },
+  options: { runs: { type: 'string', default: '3' }, 'port-base': { type: 'string', default: '5000' }, members: { type: 'string', default: '3' } },
 });
 const runs = Number(values.runs);
 const portBase = Number(values['port-base']);

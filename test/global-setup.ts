@@ -5,14 +5,14 @@ import type { TestProject } from 'vitest/node';
 import { labDown, labUp } from '../src/lab/lab.js';
 
 /**
- * One native lab for the whole test run, on its own port base (default 20000, so it never collides with
+ * One native lab for the whole test run, on its own port base (default 10000, so it never collides with
  * a developer's default lab) in a fresh directory, torn down at the end, also when tests fail.
  *   PGCOCKPIT_TEST_PORT_BASE  another port base (two runs side by side)
  *   PGCOCKPIT_TEST_LAB_DIR    reuse this directory (and its running lab); it is then left running
  *   PGCOCKPIT_TEST_NO_LAB=1   start no lab (for a quick run of unit and component tests only; suites
  *                             that need the lab then fail at their first inject('labDir'))
  */
-export const TEST_PORT_BASE_DEFAULT = 20000;
+export const TEST_PORT_BASE_DEFAULT = 10000;
 
 declare module 'vitest' {
   export interface ProvidedContext {

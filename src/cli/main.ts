@@ -1,15 +1,19 @@
 import type { Io } from './args.js';
 import { UsageError, processIo } from './args.js';
+import { cockpitCommand } from './cockpit-command.js';
 import { extractGlobalOptions } from './global-options.js';
+import { keysCommand } from './keys-command.js';
 import { labCommand } from './lab-command.js';
 import { OPS_SPECS, opsCommand } from './ops-commands.js';
 import { checkCommand, statusCommand } from './status-command.js';
 
 const COMMANDS: Array<[string, string]> = [
   ['(none)', 'open the cockpit on the configured cluster (the native lab by default)'],
+  ['watch', 'the wallboard: large, read-only, for days'],
   ['status', 'the cluster at a glance (--json, --watch)'],
   ['check', 'health checks with Nagios exit codes'],
   ['lab', 'the native lab: up, down, status, destroy, load, install, env'],
+  ['keys', "the cockpit's keys as a Markdown table (from the keymap)"],
   ...Object.values(OPS_SPECS).map((spec): [string, string] => [spec.name, spec.summary.split(/[.(:]/)[0] as string]),
 ];
 
@@ -18,6 +22,8 @@ export function mainHelp(): string {
     'pgcockpit: a terminal cockpit for PostgreSQL HA clusters (Patroni, etcd, HAProxy, Barman).',
     '',
     'Usage: pgcockpit [command] [options]    (pgcockpit <command> --help)',
+    '',
+    'Global options: --config FILE, --cluster NAME, --read-only',
     '',
     'Commands:',
     ...COMMANDS.map(([name, text]) => `  ${name.padEnd(8)} ${text}`),
@@ -41,6 +47,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         return await statusCommand(rest, globals, io);
       case 'check':
         return await checkCommand(rest, globals, io);
+      case 'keys':
+        return keysCommand(rest, io);
       case 'switchover':
       case 'failover':
       case 'reinit':
@@ -51,8 +59,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       case 'drill':
         return await opsCommand(command, rest, globals, io);
       case undefined:
-        io.err('the cockpit screen is not built yet; see `pgcockpit --help`');
-        return 2;
+        return await cockpitCommand('cockpit', rest, globals, io);
+      case 'watch':
+        return await cockpitCommand('watch', rest, globals, io);
       default:
         throw new UsageError(`unknown command "${command}"\n\n${mainHelp()}`);
     }

@@ -337,9 +337,12 @@ function daemonPlans(topology: LabTopology, accounts: LabAccounts): DaemonPlan[]
         command: '/bin/sh',
         args: [
           '-c',
-          // No cron daemon runs on these machines: the lab owns the loop that moves incoming WAL into the archive.
-          `while :; do barman -q -c "$0" cron; sleep ${BARMAN_CRON_INTERVAL_S}; done`,
+          // No cron daemon runs on these machines: the lab owns the loop that moves incoming WAL into the
+          // archive. barman (Python) costs ~0.5 s of CPU a run, so it runs when a WAL waits in incoming/, and
+          // once a minute otherwise for its other housekeeping.
+          `i=0; while :; do if [ -n "$(ls -A "$1")" ] || [ $((i % 20)) -eq 0 ]; then barman -q -c "$0" cron; fi; i=$((i+1)); sleep ${BARMAN_CRON_INTERVAL_S}; done`,
           topology.barman.configFile,
+          topology.barman.incomingDir,
         ],
         logFile: topology.barman.cronLogFile,
         ...(accounts.barman ? { runAs: accounts.barman } : {}),
@@ -359,6 +362,33 @@ export function runLabBarman(topology: LabTopology, args: string[], timeoutMs = 
     timeoutMs,
     ...(accounts.barman ? { runAs: accounts.barman } : {}),
   });
+}
+
+/** Linux's ephemeral port range (outgoing connections take their local ports from it). */
+export function ephemeralPortRange(): [number, number] | undefined {
+  try {
+    const [low, high] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return low !== undefined && high !== undefined && Number.isInteger(low) && Number.isInteger(high) ? [low, high] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Refuse ports inside the ephemeral range: any outgoing connection may hold one of them for a while, so a
+ * lab there would fail to start (or to restart a member) at random.
+ */
+export function checkPortsOutsideEphemeralRange(topology: LabTopology, range = ephemeralPortRange()): void {
+  if (!range) return;
+  const [low, high] = range;
+  const inside = labPorts(topology).filter((p) => p.port >= low && p.port <= high);
+  if (inside.length === 0) return;
+  const highest = Math.max(...labPorts(topology).map((p) => p.port - topology.options.portBase));
+  throw new LabError(
+    `port base ${topology.options.portBase} puts lab ports in the ephemeral range ${low}-${high} ` +
+      `(${inside.slice(0, 3).map((p) => `${p.port} ${p.owner}`).join(', ')}${inside.length > 3 ? ', …' : ''}), ` +
+      `where outgoing connections take their ports; choose a port base below ${low - highest}`,
+  );
 }
 
 async function checkPortsFree(topology: LabTopology, plans: DaemonPlan[]): Promise<void> {
@@ -428,6 +458,7 @@ export async function labUp(options: LabOptions, log: LabLog, signal?: AbortSign
     const plans = daemonPlans(topology, accounts);
     const toStart = plans.filter((p) => !isAlive(state.processes[p.record.name]));
     const alreadyRunning = plans.filter((p) => isAlive(state.processes[p.record.name])).map((p) => p.record.name);
+    if (toStart.length) checkPortsOutsideEphemeralRange(topology);
     await checkPortsFree(topology, toStart);
     prepareLabFiles(topology, accounts);
 

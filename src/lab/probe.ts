@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { parseHaproxyStatsCsv } from '../services/haproxy.js';
 import type { RunAs } from './processes.js';
 import { DAEMON_PATH } from './processes.js';
 import type { LabTopology } from './topology.js';
@@ -30,18 +31,9 @@ export interface HaproxyServerRow {
   status: string;
 }
 
-/** Parse HAProxy's stats CSV (`GET /;csv`): one row per frontend, backend and server. */
+/** Parse HAProxy's stats CSV (`GET /;csv`): one row per frontend, backend and server (the services' parser). */
 export function parseHaproxyCsv(csv: string): HaproxyServerRow[] {
-  const lines = csv.split('\n').filter((line) => line.trim() !== '');
-  const header = lines[0]?.replace(/^# /, '').split(',') ?? [];
-  const pxname = header.indexOf('pxname');
-  const svname = header.indexOf('svname');
-  const status = header.indexOf('status');
-  if (pxname < 0 || svname < 0 || status < 0) throw new Error('not an HAProxy stats CSV (no pxname/svname/status header)');
-  return lines.slice(1).map((line) => {
-    const fields = line.split(',');
-    return { proxy: fields[pxname] ?? '', server: fields[svname] ?? '', status: fields[status] ?? '' };
-  });
+  return parseHaproxyStatsCsv(csv).map((row) => ({ proxy: row.pxname ?? '', server: row.svname ?? '', status: row.status ?? '' }));
 }
 
 export interface LabReadiness {

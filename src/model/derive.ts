@@ -113,9 +113,11 @@ function displayState(
   sqlReachable: boolean,
   replication: ReplicationRow | undefined,
   leaderReplicationKnown: boolean,
+  bothFailing: boolean,
 ): MemberDisplayState {
   const patroni = member.state;
-  if (!restReachable && !sqlReachable) return 'unreachable';
+  // Unreachable only when both its REST API and PostgreSQL were asked and failed: not before they answered once.
+  if (bothFailing) return 'unreachable';
   if (['stopped', 'stopping', 'starting', 'restarting', 'crashed', 'creating replica'].includes(patroni)) {
     return patroni === 'start failed' ? 'crashed' : (patroni as MemberDisplayState);
   }
@@ -144,7 +146,15 @@ function buildMember(readings: Readings, base: PatroniClusterMember, leader: str
   const view: MemberView = {
     name: base.name,
     role: isLeader && base.role !== 'standby_leader' ? 'leader' : base.role === 'leader' ? 'replica' : base.role,
-    state: displayState(base, isLeader, restReachable, sqlReachable, replication, leaderReplicationKnown),
+    state: displayState(
+      base,
+      isLeader,
+      restReachable,
+      sqlReachable,
+      replication,
+      leaderReplicationKnown,
+      sourceFailing(readings, restKey) && sourceFailing(readings, sqlKey),
+    ),
     patroniState: base.rawState,
     lagUnknown: base.lagUnknown,
     pendingRestart: base.pendingRestart || status?.pendingRestart === true,
@@ -272,13 +282,21 @@ export function deriveAlerts(snapshot: Omit<ClusterSnapshot, 'alerts'>, readings
     );
   }
 
-  const lagBytesLimit = thresholds.lagBytes ?? snapshot.dcs.maximumLagOnFailover ?? 1048576;
-  const lagBytesOrigin = thresholds.lagBytes !== undefined ? 'threshold' : 'maximum_lag_on_failover';
+  const leaderReplicationKnown =
+    snapshot.leader !== undefined && readings.postgres[snapshot.leader] !== undefined && !sourceFailing(readings, `postgres:${snapshot.leader}`);
+  const lagBytesLimit = snapshot.thresholds.lagBytes;
+  const lagBytesOrigin = snapshot.thresholds.lagBytesOrigin === 'config' ? 'threshold' : 'maximum_lag_on_failover';
   for (const m of snapshot.members) {
     if (m.name === snapshot.leader) continue;
     if (m.state === 'unreachable') {
       alerts.push(alert(`unreachable:${m.name}`, 'critical', `${m.name} is unreachable: neither its Patroni REST API nor PostgreSQL answer.`, m.name));
-    } else if (snapshot.leader && m.state !== 'streaming' && m.state !== 'archive recovery') {
+    } else if (
+      snapshot.leader &&
+      m.state !== 'streaming' &&
+      m.state !== 'archive recovery' &&
+      // Patroni ≤ 3.0.3 says "running" for any replica: only the leader's pg_stat_replication can tell.
+      (leaderReplicationKnown || !['running', 'unknown'].includes(m.state))
+    ) {
       const severity: Severity = ['stopped', 'crashed', 'stopping'].includes(m.state) ? 'critical' : 'warning';
       alerts.push(alert(`not-streaming:${m.name}`, severity, `${m.name} is not streaming from ${snapshot.leader} (state: ${m.state}).`, m.name));
     }
@@ -301,10 +319,10 @@ export function deriveAlerts(snapshot: Omit<ClusterSnapshot, 'alerts'>, readings
       const params = m.pendingRestartReason ? `: ${Object.keys(m.pendingRestartReason).join(', ')}` : '';
       alerts.push(alert(`pending-restart:${m.name}`, 'info', `${m.name} needs a restart to apply configuration${params}.`, m.name));
     }
-    if (m.restReachable === false && m.state !== 'unreachable') {
+    if (sourceFailing(readings, `patroni:${m.name}`) && m.state !== 'unreachable') {
       alerts.push(alert(`rest-unreachable:${m.name}`, 'warning', `${m.name}: Patroni REST API does not answer (${m.restError ?? 'no answer'}).`, m.name));
     }
-    if (m.sqlReachable === false && m.state !== 'unreachable' && readings.sources[`postgres:${m.name}`]) {
+    if (sourceFailing(readings, `postgres:${m.name}`) && m.state !== 'unreachable') {
       alerts.push(alert(`sql-unreachable:${m.name}`, 'warning', `${m.name}: PostgreSQL does not answer (${m.sqlError ?? 'no answer'}).`, m.name));
     }
   }
@@ -399,6 +417,12 @@ export function deriveSnapshot(readings: Readings, context: DeriveContext): Clus
       ...(configSource?.ttl !== undefined ? { ttl: configSource.ttl } : {}),
       ...(configSource?.loopWait !== undefined ? { loopWait: configSource.loopWait } : {}),
       ...(configSource?.maximumLagOnFailover !== undefined ? { maximumLagOnFailover: configSource.maximumLagOnFailover } : {}),
+    },
+    thresholds: {
+      lagBytes: context.thresholds.lagBytes ?? configSource?.maximumLagOnFailover ?? 1048576,
+      lagBytesOrigin:
+        context.thresholds.lagBytes !== undefined ? 'config' : configSource?.maximumLagOnFailover !== undefined ? 'maximum_lag_on_failover' : 'default',
+      lagSeconds: context.thresholds.lagSeconds,
     },
     archiving: {
       ...(leader ? { member: leader } : {}),

@@ -1,5 +1,5 @@
 import type { ClusterConfig } from '../config/schema.js';
-import type { CallOptions } from '../services/types.js';
+import type { BarmanBackup, CallOptions } from '../services/types.js';
 import type { DeriveContext, Readings } from './derive.js';
 import { deriveSnapshot, emptyReadings } from './derive.js';
 import { diffEvents } from './events.js';
@@ -135,9 +135,11 @@ export class LiveClusterStore implements ClusterStore {
     if (sources.barmanBackups) {
       const backups = sources.barmanBackups.bind(sources);
       const status = sources.barmanStatus?.bind(sources);
+      const show = sources.barmanShowBackup?.bind(sources);
       this.addTask('barman', 'slow', async (o) => {
         const [list, server] = await Promise.all([backups(o), status ? status(o) : Promise.resolve(undefined)]);
-        this.readings.backups = list;
+        if (show) await this.fetchBackupDetails(list, show, o);
+        this.readings.backups = list.map((b) => ({ ...b, ...this.backupDetails.get(b.id) }));
         if (server) this.readings.barmanStatus = server;
       });
     }
@@ -189,6 +191,20 @@ export class LiveClusterStore implements ClusterStore {
   }
 
   // ------------------------------------------------------------------ tasks
+
+  /** Full details of DONE backups, fetched once each (a completed backup never changes). */
+  private readonly backupDetails = new Map<string, BarmanBackup>();
+
+  /**
+   * `list-backups` lacks begin times, LSNs and timelines; `show-backup` has them but costs a Barman run each,
+   * so a few are fetched per poll: the oldest DONE first (it opens the recovery window), then the newest.
+   */
+  private async fetchBackupDetails(list: BarmanBackup[], show: (id: string, o: CallOptions) => Promise<BarmanBackup>, o: CallOptions): Promise<void> {
+    const done = list.filter((b) => b.status === 'DONE' && !this.backupDetails.has(b.id)).map((b) => b.id);
+    const sorted = [...done].sort();
+    const wanted = [...new Set([sorted[0], ...sorted.reverse().slice(0, 2)])].filter((id): id is string => id !== undefined);
+    for (const id of wanted) this.backupDetails.set(id, await show(id, o));
+  }
 
   private allCompletedOnce(): boolean {
     return this.tasks.size > 0 && [...this.tasks.values()].every((t) => t.completedOnce || t.stopped);

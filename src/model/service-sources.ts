@@ -1,4 +1,6 @@
 import type { ClusterConfig } from '../config/schema.js';
+import { ArchiveLogReader } from '../services/archive-log.js';
+import { BarmanAdapter } from '../services/barman.js';
 import { EtcdAdapter } from '../services/etcd.js';
 import { HaproxyAdapter } from '../services/haproxy.js';
 import { PatroniClient } from '../services/patroni.js';
@@ -14,6 +16,8 @@ export function createServiceSources(cluster: ClusterConfig, env: NodeJS.Process
   const patroni = PatroniClient.fromConfig(cluster.patroni, env);
   const etcd = EtcdAdapter.fromConfig(cluster.etcd, env);
   const haproxy = cluster.haproxy ? HaproxyAdapter.fromConfig(cluster.haproxy, env) : undefined;
+  const barman = cluster.barman ? BarmanAdapter.fromConfig(cluster.barman) : undefined;
+  const archiveLog = cluster.archiveLog ? ArchiveLogReader.fromConfig(cluster.archiveLog) : undefined;
   const postgres = new Map<string, { key: string; client: PostgresMemberClient }>();
 
   const sources: ClusterSources = {
@@ -45,5 +49,11 @@ export function createServiceSources(cluster: ClusterConfig, env: NodeJS.Process
     },
   };
   if (haproxy) sources.haproxy = (o: CallOptions) => haproxy.routing(o);
+  if (barman) {
+    sources.barmanBackups = (o: CallOptions) => barman.listBackups(o);
+    sources.barmanStatus = (o: CallOptions) => barman.status(o);
+    sources.barmanShowBackup = (id: string, o: CallOptions) => barman.showBackup(id, o);
+  }
+  if (archiveLog) sources.archiveLogTail = (member: string, lines: number, o: CallOptions) => archiveLog.tail(member, lines, o);
   return sources;
 }

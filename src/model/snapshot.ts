@@ -170,6 +170,8 @@ export interface ClusterSnapshot {
   scheduledSwitchover?: { at: string; from?: string; to?: string };
   /** From the dynamic configuration. */
   dcs: { ttl?: number; loopWait?: number; maximumLagOnFailover?: number };
+  /** The thresholds the alerts were judged by (lag bytes default to maximum_lag_on_failover). */
+  thresholds: { lagBytes: number; lagBytesOrigin: 'config' | 'maximum_lag_on_failover' | 'default'; lagSeconds: number };
   etcd?: EtcdClusterHealth;
   haproxy?: HaproxyRouting;
   archiving: ArchivingView;
@@ -187,6 +189,7 @@ export function emptySnapshot(cluster: string, scope: string, now = Date.now()):
     history: [],
     paused: false,
     dcs: {},
+    thresholds: { lagBytes: 1048576, lagBytesOrigin: 'default', lagSeconds: 30 },
     archiving: { logTail: [] },
     backups: { backups: [] },
     alerts: [],

@@ -31,6 +31,8 @@ export interface ClusterSources {
   haproxy?(options: CallOptions): Promise<HaproxyRouting>;
   barmanBackups?(options: CallOptions): Promise<BarmanBackup[]>;
   barmanStatus?(options: CallOptions): Promise<BarmanServerStatus>;
+  /** One backup in full (begin time, LSNs, timeline): list-backups does not give them. */
+  barmanShowBackup?(id: string, options: CallOptions): Promise<BarmanBackup>;
   archiveLogTail?(member: string, lines: number, options: CallOptions): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -129,6 +129,10 @@ export interface PatroniMemberStatus {
   replayPaused?: boolean;
   /** Seconds since the last time this member heard from the DCS. */
   dcsLastSeen?: number;
+  /** (added by the adapters) When the member last heard from the DCS (Patroni's `dcs_last_seen`, an epoch second), ISO. */
+  dcsLastSeenAt?: string;
+  /** (added by the adapters) Patroni says no member holds the leader key (`cluster_unlocked`). */
+  clusterUnlocked?: boolean;
   pendingRestart: boolean;
   pendingRestartReason?: Record<string, { oldValue: string; newValue: string }>;
   paused: boolean;
@@ -136,6 +140,17 @@ export interface PatroniMemberStatus {
   /** On the leader: its replication connections as Patroni reports them. */
   replication: Array<{ applicationName: string; clientAddr?: string; state: string; syncState?: string }>;
   databaseSystemIdentifier?: string;
+}
+
+/** (added by the adapters) What a state-changing Patroni call answered (2xx only; refusals are ServiceErrors). */
+export interface PatroniActionResult {
+  /** Which REST endpoint took the request. */
+  endpoint: string;
+  httpStatus: number;
+  /** Patroni's own words, e.g. `Successfully switched over to "db2"` or `Switchover scheduled`. */
+  message: string;
+  /** 202: Patroni accepted it for later (a scheduled switchover or restart). */
+  scheduled: boolean;
 }
 
 /** The dynamic configuration (`GET /config` or the DCS `config` key). */
@@ -174,6 +189,12 @@ export interface DcsView {
   failover?: { leader?: string; member?: string; scheduledAt?: string };
   revision: number;
 }
+
+/** (added by the adapters) What the etcd watch on /<namespace>/<scope>/ reports. */
+export type DcsWatchEvent =
+  | { kind: 'put' | 'delete'; key: string; /** The key relative to the scope prefix, e.g. `leader`, `members/db1`. */ name: string; revision: number }
+  | { kind: 'connected' }
+  | { kind: 'disconnected'; error: string };
 
 export interface EtcdMemberHealth {
   name: string;

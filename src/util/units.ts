@@ -25,10 +25,10 @@ export function formatSeconds(seconds: number): string {
   return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
 }
 
-/** '16/B374D848' → byte position. Throws on text that is not an LSN. */
-export function parseLsn(lsn: string): number {
+/** '16/B374D848' → byte position; undefined for text that is not an LSN. */
+export function parseLsn(lsn: string): number | undefined {
   const match = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(lsn.trim());
-  if (!match?.[1] || !match[2]) throw new Error(`not an LSN: "${lsn}"`);
+  if (!match?.[1] || !match[2]) return undefined;
   return parseInt(match[1], 16) * 0x1_0000_0000 + parseInt(match[2], 16);
 }
 

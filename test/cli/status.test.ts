@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { StatusJson } from '../../src/cli/status-format.js';
 import { runCli } from '../support/cli.js';
+import { waitFor } from '../../src/util/wait.js';
 import { patronictl, waitHealthy } from '../support/lab-faults.js';
-import { testLab } from '../support/lab.js';
+import { runLabBarman, testLab } from '../support/lab.js';
 
 const run = promisify(execFile);
 const lab = testLab();
@@ -25,26 +26,40 @@ describe('pgcockpit status and check on the lab', () => {
   it('`status --json` agrees with `patronictl list -f json` taken at the same moment', async () => {
     await waitHealthy(lab);
     const { command, config: patroniConfig } = patronictl(lab);
-    const [ours, theirs] = await Promise.all([
-      runCli(['status', '--json', '--config', config]),
-      run(command, ['-c', patroniConfig, 'list', '-f', 'json'], { env: { ...process.env, PATH: '/usr/bin:/bin' } }),
-    ]);
-    expect(ours.code, ours.stderr).toBe(0);
-    const status = JSON.parse(ours.stdout) as StatusJson;
-    expect(status.schema).toBe('pgcockpit.status/v1');
-    const list = JSON.parse(theirs.stdout) as Array<{ Member: string; Host: string; Role: string; State: string; TL: number; 'Lag in MB'?: number }>;
-    expect(status.members.map((m) => m.name).sort()).toEqual(list.map((l) => l.Member).sort());
-    for (const l of list) {
-      const m = status.members.find((x) => x.name === l.Member);
-      expect(`${m?.host}:${m?.port}`).toBe(l.Host);
-      expect(m?.role).toBe(l.Role === 'Leader' ? 'leader' : 'replica');
-      expect(m?.timeline).toBe(l.TL);
-      if (l['Lag in MB'] !== undefined) expect(Math.abs((m?.replayLagBytes ?? 0) / 1048576 - l['Lag in MB'])).toBeLessThanOrEqual(1);
-    }
-    expect(status.leader).toBe(list.find((l) => l.Role === 'Leader')?.Member);
-    expect(status.etcd?.quorum).toBe('healthy');
-    expect(status.haproxy?.write).toEqual([status.leader]);
-    expect(ours.stdout).not.toMatch(new RegExp(fs.readFileSync(path.join(inject('labDir'), 'secrets', 'postgres.password'), 'utf8').trim()));
+    type Listed = { Member: string; Host: string; Role: string; State: string; TL: number; 'Lag in MB'?: number };
+    // Patroni's lag comes from the positions members publish in the DCS once per loop (10 s), ours from the
+    // leader's pg_stat_replication: right after a WAL switch they can differ by a segment until the next loop.
+    // Members, roles and timelines must agree on every pair of readings; lag once both have settled.
+    const pair = await waitFor(
+      'status --json and patronictl to agree',
+      async () => {
+        const [ours, theirs] = await Promise.all([
+          runCli(['status', '--json', '--config', config]),
+          run(command, ['-c', patroniConfig, 'list', '-f', 'json'], { env: { ...process.env, PATH: '/usr/bin:/bin' } }),
+        ]);
+        expect(ours.code, ours.stderr).toBe(0);
+        const status = JSON.parse(ours.stdout) as StatusJson;
+        const list = JSON.parse(theirs.stdout) as Listed[];
+        expect(status.members.map((m) => m.name).sort()).toEqual(list.map((l) => l.Member).sort());
+        for (const l of list) {
+          const m = status.members.find((x) => x.name === l.Member);
+          expect(`${m?.host}:${m?.port}`).toBe(l.Host);
+          expect(m?.role).toBe(l.Role === 'Leader' ? 'leader' : 'replica');
+          expect(m?.timeline).toBe(l.TL);
+        }
+        expect(status.leader).toBe(list.find((l) => l.Role === 'Leader')?.Member);
+        const lagAgrees = list.every((l) => {
+          const m = status.members.find((x) => x.name === l.Member);
+          return l['Lag in MB'] === undefined || Math.abs((m?.replayLagBytes ?? 0) / 1048576 - l['Lag in MB']) <= 1;
+        });
+        return lagAgrees ? { status, stdout: ours.stdout } : undefined;
+      },
+      { timeoutMs: 45_000, intervalMs: 1000 },
+    );
+    expect(pair.status.schema).toBe('pgcockpit.status/v1');
+    expect(pair.status.etcd?.quorum).toBe('healthy');
+    expect(pair.status.haproxy?.write).toEqual([pair.status.leader]);
+    expect(pair.stdout).not.toContain(fs.readFileSync(path.join(inject('labDir'), 'secrets', 'postgres.password'), 'utf8').trim());
   });
 
   it('`status` prints the member table, routing and archiving', async () => {
@@ -57,6 +72,9 @@ describe('pgcockpit status and check on the lab', () => {
   });
 
   it('`check` passes every check on a healthy lab with exit code 0', async () => {
+    // A lab starts without a base backup (and `check` rightly warns about that): take one first.
+    const backup = await runLabBarman(lab, ['backup', '--wait', lab.barman.server], 180_000);
+    expect(backup.code, backup.stderr).toBe(0);
     const result = await runCli(['check', '--config', config]);
     expect(result.stdout).toMatch(/^OK\s+leader\s+leader db\d, one primary$/m);
     expect(result.stdout).toMatch(/^OK\s+replication\s+2 replicas streaming$/m);

@@ -96,6 +96,17 @@ describe('deriveSnapshot', () => {
     expect(deriveSnapshot(r, fakeContext()).alerts.find((a) => a.id === 'etcd-quorum')?.severity).toBe('critical');
   });
 
+  it('a member whose REST and SQL have not answered yet is neither unreachable nor alerting (start-up)', () => {
+    const r = fakeHealthyReadings();
+    for (const key of ['patroni:db3', 'postgres:db3', 'postgres:db1']) delete r.sources[key];
+    delete r.memberStatus.db3;
+    delete r.postgres.db3;
+    delete r.postgres.db1;
+    const snapshot = deriveSnapshot(r, fakeContext());
+    expect(snapshot.members[2]?.state).toBe('running');
+    expect(snapshot.alerts).toEqual([]);
+  });
+
   it('falls back to the DCS member list when no Patroni REST API answers', () => {
     const r = fakeHealthyReadings();
     r.sources.patroni = { source: 'patroni', key: 'patroni', error: 'every endpoint refused', failingSince: FAKE_NOW - 1000 };

@@ -25,7 +25,9 @@ function until(what: string, predicate: (s: ClusterSnapshot) => boolean, timeout
     what,
     () => {
       const snapshot = store.getSnapshot();
-      last = `leader ${snapshot.leader}, alerts [${snapshot.alerts.map((a) => a.id).join(', ')}]`;
+      const members = snapshot.members.map((m) => `${m.name} ${m.role} ${m.state} lag ${m.replayLagBytes ?? '?'} paused ${m.replayPaused ?? '?'}`).join('; ');
+      const failing = Object.values(snapshot.sources).filter((f) => f.error).map((f) => `${f.key}: ${f.error}`).join('; ');
+      last = `leader ${snapshot.leader}, alerts [${snapshot.alerts.map((a) => a.id).join(', ')}], members [${members}], failing [${failing}], updated ${new Date(snapshot.updatedAt).toISOString()}`;
       return predicate(snapshot) ? snapshot : undefined;
     },
     { timeoutMs, intervalMs: 50, describeFailure: () => last },
@@ -47,21 +49,18 @@ afterAll(async () => {
 });
 
 describe('the live model on the lab', () => {
-  it('agrees with `patronictl list -f json` taken at the same moment', async () => {
-    const { command, config } = patronictl(lab);
+  it('shows the members, roles and timelines Patroni shows', async () => {
     await until('every member streaming or leading', (s) => s.members.length === 3 && s.members.every((m) => m.state === 'streaming' || m.name === s.leader));
-    const [{ stdout }] = await Promise.all([run(command, ['-c', config, 'list', '-f', 'json'], { env: { ...process.env, PATH: '/usr/bin:/bin' } })]);
+    const { command, config } = patronictl(lab);
+    const { stdout } = await run(command, ['-c', config, 'list', '-f', 'json'], { env: { ...process.env, PATH: '/usr/bin:/bin' } });
     const snapshot = store.getSnapshot();
-    const theirs = (JSON.parse(stdout) as Array<{ Member: string; Host: string; Role: string; TL: number; 'Lag in MB'?: number }>).sort((a, b) =>
-      a.Member.localeCompare(b.Member),
-    );
+    const theirs = (JSON.parse(stdout) as Array<{ Member: string; Host: string; Role: string; TL: number }>).sort((a, b) => a.Member.localeCompare(b.Member));
     expect(snapshot.members.map((m) => m.name)).toEqual(theirs.map((t) => t.Member));
     for (const t of theirs) {
       const ours = snapshot.members.find((m) => m.name === t.Member);
       expect(`${ours?.host}:${ours?.port}`).toBe(t.Host);
       expect(ours?.role).toBe(t.Role === 'Leader' ? 'leader' : 'replica');
       expect(ours?.timeline).toBe(t.TL);
-      if (t['Lag in MB'] !== undefined) expect(Math.abs((ours?.replayLagBytes ?? 0) / 1048576 - t['Lag in MB'])).toBeLessThanOrEqual(1);
     }
     expect(snapshot.leader).toBe(theirs.find((t) => t.Role === 'Leader')?.Member);
   });

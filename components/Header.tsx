@@ -1,0 +1,186 @@
+import { Box, Text } from 'ink';
+import type { ClusterSnapshot } from '../src/model/snapshot.js';
+import { formatAge, formatClock, formatDuration, truncate } from '../src/ui/format.js';
+import { alertCounts, staleSources } from '../src/ui/member-health.js';
+import type { Tone } from './theme.js';
+import { useTheme } from './theme.js';
+
+export interface HeaderProps {
+  snapshot: ClusterSnapshot;
+  /** Epoch ms the ages are computed against (the app's clock; a fixed value in tests). */
+  now: number;
+  width: number;
+  /** Wallboard: wider gaps between facts. */
+  large?: boolean;
+  /** At most this many STALE lines; the rest are named on the last one. */
+  maxStaleLines?: number;
+}
+
+interface Span {
+  text: string;
+  tone?: Tone;
+  bold?: boolean;
+  inverse?: boolean;
+  dim?: boolean;
+}
+
+type Segment = Span[];
+
+function segments(snapshot: ClusterSnapshot, now: number): Segment[] {
+  const out: Segment[] = [];
+  const leaderMember = snapshot.members.find((m) => m.name === snapshot.leader);
+  out.push([
+    { text: ` ${snapshot.cluster}${snapshot.scope !== snapshot.cluster ? ` · scope ${snapshot.scope}` : ''} `, bold: true, inverse: true },
+  ]);
+  out.push(
+    snapshot.leader
+      ? [
+          { text: 'leader ' },
+          { text: `★ ${snapshot.leader}`, bold: true, tone: 'leader' },
+          { text: leaderMember?.timeline !== undefined ? ` TL ${leaderMember.timeline}` : '' },
+        ]
+      : [{ text: ' ✗ NO LEADER ', bold: true, inverse: true, tone: 'critical' }],
+  );
+  const etcd = snapshot.etcd;
+  if (etcd) {
+    const healthy = etcd.members.filter((m) => m.healthy).length;
+    const tone: Tone = etcd.quorum === 'healthy' ? 'ok' : etcd.quorum === 'degraded' ? 'warning' : 'critical';
+    const symbol = etcd.quorum === 'healthy' ? '✓' : etcd.quorum === 'degraded' ? '▲' : '✗';
+    out.push([
+      { text: 'etcd ' },
+      { text: `${symbol} quorum ${etcd.quorum}`, tone, bold: etcd.quorum !== 'healthy' },
+      { text: ` ${healthy}/${etcd.members.length}` },
+    ]);
+  } else {
+    out.push([{ text: 'etcd ?', dim: true }]);
+  }
+  const haproxy = snapshot.haproxy;
+  if (haproxy) {
+    const writeOk = haproxy.writeTargets.length === 1 && haproxy.writeTargets[0] === snapshot.leader;
+    out.push([
+      { text: 'HAProxy write→' },
+      {
+        text: `${haproxy.writeTargets.length ? haproxy.writeTargets.join(',') : 'none'}${writeOk ? '' : ' ✗'}`,
+        bold: true,
+        tone: writeOk ? 'ok' : 'critical',
+      },
+      { text: ` read→${readTargetsText(haproxy.readTargets)}` },
+    ]);
+  } else {
+    out.push([{ text: 'HAProxy ?', dim: true }]);
+  }
+  if (snapshot.paused) out.push([{ text: ' ⏸ PAUSED: no automatic failover ', bold: true, inverse: true, tone: 'warning' }]);
+  const scheduled = snapshot.scheduledSwitchover;
+  if (scheduled) {
+    out.push([
+      {
+        text: `⏲ switchover at ${formatClock(scheduled.at)}${scheduled.from ? ` ${scheduled.from}` : ''}${scheduled.to ? `→${scheduled.to}` : ''}`,
+        bold: true,
+        tone: 'warning',
+      },
+    ]);
+  }
+  const counts = alertCounts(snapshot.alerts);
+  out.push([
+    { text: 'alerts ' },
+    { text: `✗${counts.critical} crit`, bold: counts.critical > 0, ...(counts.critical > 0 ? { tone: 'critical' as const } : {}) },
+    { text: ' ' },
+    { text: `▲${counts.warning} warn`, bold: counts.warning > 0, ...(counts.warning > 0 ? { tone: 'warning' as const } : {}) },
+    { text: ` ·${counts.info} info` },
+  ]);
+  out.push([{ text: `updated ${formatClock(snapshot.updatedAt)} (${formatAge(snapshot.updatedAt, now)} ago)`, dim: true }]);
+  return out;
+}
+
+function readTargetsText(targets: readonly string[]): string {
+  if (targets.length === 0) return 'none';
+  if (targets.length <= 4) return targets.join(',');
+  return `${targets.length} members (${targets.slice(0, 3).join(',')},…)`;
+}
+
+function segmentLength(segment: Segment): number {
+  return segment.reduce((n, span) => n + Array.from(span.text).length, 0);
+}
+
+/** Greedy wrap of segments into lines of `width`, `gap` spaces between segments. */
+function wrapSegments(all: Segment[], width: number, gap: number): Segment[][] {
+  const lines: Segment[][] = [];
+  let line: Segment[] = [];
+  let used = 0;
+  for (const segment of all) {
+    const length = segmentLength(segment);
+    if (line.length > 0 && used + gap + length > width) {
+      lines.push(line);
+      line = [];
+      used = 0;
+    }
+    used += (line.length > 0 ? gap : 0) + length;
+    line.push(segment);
+  }
+  if (line.length > 0) lines.push(line);
+  return lines;
+}
+
+function staleLines(snapshot: ClusterSnapshot, now: number, maxLines: number): string[] {
+  const stale = staleSources(snapshot.sources, now);
+  const limit = Math.max(1, maxLines);
+  const shown = stale.length > limit ? stale.slice(0, limit - 1) : stale;
+  const hidden = stale.slice(shown.length);
+  const lines = shown.map(
+    (s) =>
+      ` STALE ${s.key}: data ${s.ageSeconds === undefined ? 'never read' : `${formatDuration(s.ageSeconds)} old`}${s.error ? ` — ${s.error}` : ''} `,
+  );
+  if (hidden.length > 0) {
+    lines.push(
+      ` STALE also: ${hidden.map((s) => `${s.key}${s.ageSeconds === undefined ? '' : ` ${formatDuration(s.ageSeconds)}`}`).join(', ')} `,
+    );
+  }
+  return lines;
+}
+
+/** How many rows the header takes at this width (the layout sizes the panes below with it). */
+export function headerHeight(snapshot: ClusterSnapshot, now: number, width: number, options: { large?: boolean; maxStaleLines?: number } = {}): number {
+  const gap = options.large ? 3 : 2;
+  return wrapSegments(segments(snapshot, now), width, gap).length + staleLines(snapshot, now, options.maxStaleLines ?? 2).length;
+}
+
+/**
+ * The one-glance lines: who leads, can the DCS elect, where HAProxy sends writes and reads, is automatic
+ * failover paused, what is scheduled, how many alerts, how fresh the data is — and a STALE line with the
+ * data's age per failing source.
+ */
+export function Header({ snapshot, now, width, large = false, maxStaleLines = 2 }: HeaderProps) {
+  const theme = useTheme();
+  const gap = large ? 3 : 2;
+  const lines = wrapSegments(segments(snapshot, now), width, gap);
+  const stale = staleLines(snapshot, now, maxStaleLines);
+  return (
+    <Box flexDirection="column" width={width}>
+      {lines.map((line, lineIndex) => (
+        <Text key={lineIndex} wrap="truncate">
+          {line.map((segment, segmentIndex) => (
+            <Text key={segmentIndex}>
+              {segmentIndex > 0 ? ' '.repeat(gap) : ''}
+              {segment.map((span, spanIndex) => (
+                <Text
+                  key={spanIndex}
+                  bold={span.bold ?? false}
+                  inverse={span.inverse ?? false}
+                  dimColor={span.dim ?? false}
+                  color={theme.tone(span.tone)}
+                >
+                  {span.text}
+                </Text>
+              ))}
+            </Text>
+          ))}
+        </Text>
+      ))}
+      {stale.map((line, index) => (
+        <Text key={`stale-${index}`} wrap="truncate" bold inverse color={theme.tone('critical')}>
+          {truncate(line, width)}
+        </Text>
+      ))}
+    </Box>
+  );
+}

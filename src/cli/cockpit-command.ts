@@ -1,0 +1,46 @@
+import type { CommandSpec, Io } from './args.js';
+import { helpText, parseCommand } from './args.js';
+import type { GlobalOptions } from './global-options.js';
+import { GLOBAL_OPTION_HELP } from './global-options.js';
+import { openCluster } from '../model/open.js';
+import { runCockpit } from '../ui/run-cockpit.js';
+
+export const COCKPIT_SPEC: CommandSpec = {
+  name: 'pgcockpit',
+  summary: 'The cockpit: the whole cluster live on one screen (? for the keys).',
+  usage: 'pgcockpit [--config FILE] [--cluster NAME] [--read-only]',
+  options: {},
+  optionHelp: [...GLOBAL_OPTION_HELP],
+};
+
+export const WATCH_SPEC: CommandSpec = {
+  name: 'watch',
+  summary: 'The wallboard: a large, read-only view readable from across the room, for days on end.',
+  usage: 'pgcockpit watch [--config FILE] [--cluster NAME]',
+  options: {},
+  optionHelp: [...GLOBAL_OPTION_HELP],
+};
+
+/** `pgcockpit` (cockpit) and `pgcockpit watch` (wallboard, always read-only). */
+export async function cockpitCommand(mode: 'cockpit' | 'watch', argv: string[], globals: GlobalOptions, io: Io): Promise<number> {
+  const spec = mode === 'watch' ? WATCH_SPEC : COCKPIT_SPEC;
+  const { values } = parseCommand(spec, argv);
+  if (values.help) {
+    io.out(helpText(spec));
+    return 0;
+  }
+  if (!process.stdout.isTTY || !process.stdin.isTTY) {
+    io.err(`pgcockpit: the ${mode === 'watch' ? 'wallboard' : 'cockpit'} needs a terminal; for scripts use \`pgcockpit status --json\` or \`pgcockpit check\``);
+    return 2;
+  }
+  const opened = openCluster(globals, io);
+  if (typeof opened === 'number') return opened;
+  const { store } = opened;
+  store.start();
+  try {
+    await runCockpit(store, { mode, readOnly: globals.readOnly || mode === 'watch' });
+    return 0;
+  } finally {
+    await store.stop();
+  }
+}

@@ -1,0 +1,99 @@
+import { useCallback, useMemo, useReducer } from 'react';
+import { useApp } from 'ink';
+import { TooSmall } from '../../components/TooSmall.js';
+import type { Theme } from '../../components/theme.js';
+import { COLOR_THEME, ThemeContext } from '../../components/theme.js';
+import type { ClusterStore } from '../model/store.js';
+import { batchStore } from './batch-store.js';
+import { CockpitActionsContext, CockpitStateContext, createCockpitActions, useCockpitState } from './cockpit-context.js';
+import { cockpitReducer, INITIAL_UI_STATE } from './cockpit-state.js';
+import type { CockpitConfig, CockpitMode } from './cockpit-view.js';
+import { buildCockpitView } from './cockpit-view.js';
+import { CockpitScreen } from './CockpitScreen.js';
+import { useCockpitKeys } from './use-cockpit-keys.js';
+import { useEvents, useLagHistories, useSnapshot } from './use-cluster.js';
+import { useNow } from './use-now.js';
+import type { TerminalSize } from './use-terminal-size.js';
+import { MIN_TERMINAL_SIZE, useTerminalSize } from './use-terminal-size.js';
+import { WatchScreen } from './WatchScreen.js';
+
+export interface AppProps {
+  store: ClusterStore;
+  mode: CockpitMode;
+  /** Refuse every operation (watch mode always is). */
+  readOnly: boolean;
+  /** Store notifications are coalesced to one render per this many ms (default 50; 0 in tests). */
+  batchMs?: number;
+  /** The clock for ages (default Date.now). */
+  clock?: () => number;
+  /** How often ages are re-rendered (default 1000 ms; 0 never). */
+  tickMs?: number;
+  theme?: Theme;
+  /** False until the operations layer exists. */
+  operationsAvailable?: boolean;
+  minSize?: TerminalSize;
+  /** Called on q / Ctrl-C before Ink exits (run-cockpit restores the terminal). */
+  onQuit?: () => void;
+}
+
+const defaultClock = () => Date.now();
+
+/** Reads the store and the UI state, derives the view, and hands it to the screen for the mode. */
+function ConnectedCockpit({ store, config, clock, tickMs, minSize }: { store: ClusterStore; config: CockpitConfig; clock: () => number; tickMs: number; minSize: TerminalSize }) {
+  const ui = useCockpitState();
+  const size = useTerminalSize();
+  const now = useNow(clock, tickMs);
+  const snapshot = useSnapshot(store);
+  const events = useEvents(store);
+  const replicaNames = useMemo(() => snapshot.members.filter((m) => m.name !== snapshot.leader && m.role !== 'leader').map((m) => m.name), [snapshot.members, snapshot.leader]);
+  const lagHistories = useLagHistories(store, replicaNames);
+  const view = useMemo(
+    () => buildCockpitView({ snapshot, events, lagHistories, ui, config }),
+    [snapshot, events, lagHistories, ui, config],
+  );
+  useCockpitKeys(view);
+  if (size.columns < minSize.columns || size.rows < minSize.rows) {
+    return <TooSmall columns={size.columns} rows={size.rows} minColumns={minSize.columns} minRows={minSize.rows} />;
+  }
+  return config.mode === 'watch' ? <WatchScreen view={view} size={size} now={now} /> : <CockpitScreen view={view} size={size} now={now} />;
+}
+
+/**
+ * The cockpit app: providers (theme, UI state, actions) around one connected screen. Thin on purpose:
+ * state lives in a pure reducer, derivation in buildCockpitView, keys in useCockpitKeys, drawing in the
+ * screens and components.
+ */
+export function App({
+  store,
+  mode,
+  readOnly,
+  batchMs = 50,
+  clock = defaultClock,
+  tickMs = 1000,
+  theme = COLOR_THEME,
+  operationsAvailable = false,
+  minSize = MIN_TERMINAL_SIZE,
+  onQuit,
+}: AppProps) {
+  const { exit } = useApp();
+  const [ui, dispatch] = useReducer(cockpitReducer, INITIAL_UI_STATE);
+  const quit = useCallback(() => {
+    onQuit?.();
+    exit();
+  }, [exit, onQuit]);
+  const actions = useMemo(() => createCockpitActions(dispatch, quit), [quit]);
+  const batched = useMemo(() => batchStore(store, batchMs), [store, batchMs]);
+  const config = useMemo<CockpitConfig>(
+    () => ({ mode, readOnly: readOnly || mode === 'watch', operationsAvailable }),
+    [mode, readOnly, operationsAvailable],
+  );
+  return (
+    <ThemeContext.Provider value={theme}>
+      <CockpitActionsContext.Provider value={actions}>
+        <CockpitStateContext.Provider value={ui}>
+          <ConnectedCockpit store={batched} config={config} clock={clock} tickMs={tickMs} minSize={minSize} />
+        </CockpitStateContext.Provider>
+      </CockpitActionsContext.Provider>
+    </ThemeContext.Provider>
+  );
+}

@@ -1,0 +1,107 @@
+import type { PaneId } from '../keymap/keymap.js';
+import type { Tone } from '../../components/theme.js';
+
+/** The focus ring, in Tab order. */
+export const PANES: readonly PaneId[] = ['members', 'lag', 'timeline', 'archive', 'backups'];
+
+export type Overlay = 'help' | 'palette';
+
+export interface CockpitMessage {
+  text: string;
+  tone?: Tone;
+}
+
+/** UI state only (what the operator looks at); cluster data lives in the store. */
+export interface CockpitUiState {
+  focusedPane: PaneId;
+  /** By name, not index: the selection stays on db2 when the members re-sort. */
+  selectedMember?: string;
+  /** Rows scrolled past (newest first) in the panes that scroll. */
+  scroll: { timeline: number; backups: number };
+  detailMember?: string;
+  overlay?: Overlay;
+  filter: string;
+  filterEditing: boolean;
+  paletteQuery: string;
+  paletteIndex: number;
+  message?: CockpitMessage;
+}
+
+export const INITIAL_UI_STATE: CockpitUiState = {
+  focusedPane: 'members',
+  scroll: { timeline: 0, backups: 0 },
+  filter: '',
+  filterEditing: false,
+  paletteQuery: '',
+  paletteIndex: 0,
+};
+
+export type CockpitAction =
+  | { type: 'focus'; delta: 1 | -1 }
+  | { type: 'select'; member: string | undefined }
+  | { type: 'scroll'; pane: 'timeline' | 'backups'; offset: number }
+  | { type: 'openDetail'; member: string }
+  | { type: 'back' }
+  | { type: 'toggleHelp' }
+  | { type: 'openFilter' }
+  | { type: 'filterType'; text: string }
+  | { type: 'filterDelete' }
+  | { type: 'filterAccept' }
+  | { type: 'filterCancel' }
+  | { type: 'openPalette' }
+  | { type: 'paletteType'; text: string }
+  | { type: 'paletteDelete' }
+  | { type: 'paletteMove'; delta: number; count: number }
+  | { type: 'closePalette' }
+  | { type: 'message'; message: CockpitMessage | undefined };
+
+/** Pure: the whole UI state machine. Keys become actions in the keyboard controller, never here. */
+export function cockpitReducer(state: CockpitUiState, action: CockpitAction): CockpitUiState {
+  switch (action.type) {
+    case 'focus': {
+      const index = PANES.indexOf(state.focusedPane);
+      const next = PANES[(index + action.delta + PANES.length) % PANES.length] ?? 'members';
+      return { ...state, focusedPane: next, message: undefined };
+    }
+    case 'select':
+      return state.selectedMember === action.member ? state : { ...state, selectedMember: action.member };
+    case 'scroll': {
+      const offset = Math.max(0, action.offset);
+      return state.scroll[action.pane] === offset ? state : { ...state, scroll: { ...state.scroll, [action.pane]: offset } };
+    }
+    case 'openDetail':
+      return { ...state, detailMember: action.member, selectedMember: action.member, overlay: undefined, message: undefined };
+    case 'back':
+      if (state.overlay) return { ...state, overlay: undefined, paletteQuery: '', paletteIndex: 0 };
+      if (state.detailMember) return { ...state, detailMember: undefined };
+      if (state.filter !== '') return { ...state, filter: '', filterEditing: false };
+      return state.message ? { ...state, message: undefined } : state;
+    case 'toggleHelp':
+      return { ...state, overlay: state.overlay === 'help' ? undefined : 'help', message: undefined };
+    case 'openFilter':
+      return { ...state, filterEditing: true, overlay: undefined, message: undefined };
+    case 'filterType':
+      return { ...state, filter: state.filter + action.text, scroll: { ...state.scroll, timeline: 0 } };
+    case 'filterDelete':
+      return { ...state, filter: Array.from(state.filter).slice(0, -1).join('') };
+    case 'filterAccept':
+      return { ...state, filterEditing: false };
+    case 'filterCancel':
+      return { ...state, filter: '', filterEditing: false };
+    case 'openPalette':
+      return { ...state, overlay: 'palette', paletteQuery: '', paletteIndex: 0, message: undefined };
+    case 'paletteType':
+      return { ...state, paletteQuery: state.paletteQuery + action.text, paletteIndex: 0 };
+    case 'paletteDelete':
+      return { ...state, paletteQuery: Array.from(state.paletteQuery).slice(0, -1).join(''), paletteIndex: 0 };
+    case 'paletteMove': {
+      if (action.count <= 0) return state;
+      const index = Math.min(Math.max(0, state.paletteIndex + action.delta), action.count - 1);
+      return index === state.paletteIndex ? state : { ...state, paletteIndex: index };
+    }
+    case 'closePalette':
+      return { ...state, overlay: undefined, paletteQuery: '', paletteIndex: 0 };
+    case 'message':
+      return { ...state, message: action.message };
+  }
+}
