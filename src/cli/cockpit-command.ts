@@ -33,7 +33,7 @@ export async function cockpitCommand(mode: 'cockpit' | 'watch', argv: string[], 
     io.err(`pgcockpit: the ${mode === 'watch' ? 'wallboard' : 'cockpit'} needs a terminal; for scripts use \`pgcockpit status --json\` or \`pgcockpit check\``);
     return 2;
   }
-  const opened = openCluster(globals, io);
+  const opened = openCluster(globals, io, { eventLog: true });
   if (typeof opened === 'number') return opened;
   const { store } = opened;
   store.start();

@@ -32,7 +32,7 @@ export async function statusCommand(argv: string[], globals: GlobalOptions, io: 
     io.out(helpText(STATUS_SPEC));
     return 0;
   }
-  const opened = openCluster(globals, io, { watchDcs: values.watch === true });
+  const opened = openCluster(globals, io, { watchDcs: values.watch === true, leaderProbe: values.watch === true });
   if (typeof opened === 'number') return opened;
   const { store } = opened;
   try {
@@ -79,7 +79,7 @@ export async function checkCommand(argv: string[], globals: GlobalOptions, io: I
     io.out(helpText(CHECK_SPEC));
     return 0;
   }
-  const opened = openCluster(globals, io, { watchDcs: values.watch === true });
+  const opened = openCluster(globals, io, { watchDcs: false, leaderProbe: false });
   if (typeof opened === 'number') return opened === 2 ? 3 : opened;
   const { store } = opened;
   try {

@@ -157,8 +157,8 @@ export const configSchema = z
     pollIntervalMs: z.number().int().min(200).default(2000),
     /** The audit log of operations (JSON lines). */
     auditLog: z.string().optional(),
-    /** The model's event log on disk (bounded, rotated). */
-    eventLog: z.string().optional(),
+    /** Directory of the model's event logs on disk, one bounded, rotated file per cluster (<dir>/<cluster>.jsonl). */
+    eventLogDir: z.string().optional(),
   })
   .strict();
 

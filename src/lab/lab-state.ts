@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { LockHeldError, acquirePidLock } from '../util/pid-lock.js';
 import type { LabOptions } from './topology.js';
 
 /** One daemon the lab started, as recorded in lab.json. */
@@ -47,53 +48,22 @@ export function writeLabState(file: string, state: LabState): void {
 }
 
 /**
- * An exclusive lock on the lab directory, taken with O_EXCL on a file holding our pid.
- * A lock left by a dead process is taken over. Released by deleting the file; no descriptor stays open,
- * so nothing can leak into the daemons we start.
+ * An exclusive lock on the lab directory (see acquirePidLock): a second `up` or `down` on the same lab is
+ * refused while the first runs.
  */
 export function acquireLabLock(lockFile: string, what: string): () => void {
-  const payload = JSON.stringify({ pid: process.pid, what, since: new Date().toISOString() });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(lockFile, payload, { flag: 'wx', mode: 0o644 });
-      return () => {
-        try {
-          const current = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as { pid?: number };
-          if (current.pid === process.pid) fs.unlinkSync(lockFile);
-        } catch {
-          /* already gone */
-        }
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      let holder: { pid?: number; what?: string; since?: string } = {};
-      try {
-        holder = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as typeof holder;
-      } catch {
-        /* a lock being written right now, or garbage: treat as held unless its owner is dead */
-      }
-      const alive = typeof holder.pid === 'number' && pidExists(holder.pid);
-      if (alive) {
-        throw new LabBusyError(
-          `another 'pgcockpit lab ${holder.what ?? '?'}' is running on this lab (pid ${holder.pid}, since ${holder.since ?? '?'}); wait for it to finish`,
-        );
-      }
-      fs.rmSync(lockFile, { force: true });
+  try {
+    return acquirePidLock(lockFile, what);
+  } catch (error) {
+    if (error instanceof LockHeldError) {
+      throw new LabBusyError(
+        `another 'pgcockpit lab ${error.holder.what ?? '?'}' is running on this lab (pid ${error.holder.pid}, since ${error.holder.since ?? '?'}); wait for it to finish`,
+      );
     }
+    throw error;
   }
-  throw new LabBusyError(`could not take the lab lock ${lockFile}`);
 }
 
 export class LabBusyError extends Error {
   override name = 'LabBusyError';
-}
-
-function pidExists(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
 }

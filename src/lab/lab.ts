@@ -226,6 +226,9 @@ export function prepareLabFiles(topology: LabTopology, accounts: LabAccounts): L
 export function writeCockpitConfig(topology: LabTopology): void {
   const { host } = topology;
   const config = {
+    // Each lab keeps its own event log and audit log, so two labs (or a test lab) never mix theirs.
+    eventLogDir: path.join(topology.options.dir, 'events'),
+    auditLog: path.join(topology.options.dir, 'audit.log'),
     clusters: [
       {
         name: 'lab',

@@ -2,7 +2,10 @@ import type { ClusterConfig } from '../config/schema.js';
 import type { BarmanBackup, CallOptions } from '../services/types.js';
 import type { DeriveContext, Readings } from './derive.js';
 import { deriveSnapshot, emptyReadings } from './derive.js';
+import type { EventLogFile } from './event-log.js';
 import { diffEvents } from './events.js';
+import type { LeaderProbe, WriteProbe } from './incident.js';
+import { IncidentTracker } from './incident.js';
 import { RingBuffer } from './ring-buffer.js';
 import type { ClusterEvent, ClusterSnapshot, SourceFreshness } from './snapshot.js';
 import { emptySnapshot } from './snapshot.js';
@@ -24,6 +27,13 @@ export interface LiveStoreOptions {
   archiveLogLines?: number;
   /** Watch the DCS for changes (default true; one-shot commands turn it off). */
   watchDcs?: boolean;
+  /**
+   * Probe the leader's REST API and PostgreSQL this often (incident mode: flag a dead leader within 2 s).
+   * 0 turns the probe off (one-shot commands). Default 500 ms.
+   */
+  leaderProbeIntervalMs?: number;
+  /** Keep the event log on disk too (loaded at start, appended as events happen). */
+  eventLog?: EventLogFile;
   now?: () => number;
 }
 
@@ -32,6 +42,8 @@ type TaskGroup = 'fast' | 'slow';
 interface Task {
   key: string;
   group: TaskGroup;
+  /** Own interval, instead of the group's. */
+  intervalMs?: number;
   run: (options: CallOptions) => Promise<void>;
   /** Set when a refresh was asked while the task ran: it runs again right after. */
   again: boolean;
@@ -70,6 +82,9 @@ export class LiveClusterStore implements ClusterStore {
   private readonly slowIntervalMs: number;
   private readonly maxBackoffMs: number;
   private readonly firstCompleteWaiters: Array<() => void> = [];
+  private readonly incidents = new IncidentTracker();
+  private leaderProbe: LeaderProbe | undefined;
+  private writeProbe: WriteProbe | undefined;
 
   constructor(private readonly options: LiveStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -97,15 +112,35 @@ export class LiveClusterStore implements ClusterStore {
   };
 
   recordEvent = (event: ClusterEvent): void => {
-    this.events.push(event);
+    this.pushEvents([event]);
     this.notify(true);
   };
+
+  private pushEvents(events: ClusterEvent[]): void {
+    if (events.length === 0) return;
+    this.events.push(...events);
+    try {
+      this.options.eventLog?.append(events);
+    } catch {
+      // A full disk must not stop the cockpit; the events stay in memory.
+    }
+  }
 
   // ------------------------------------------------------------------ lifecycle
 
   start(): void {
     if (this.started) return;
     this.started = true;
+    const log = this.options.eventLog;
+    if (log) {
+      // What happened before this cockpit started (or before it was restarted mid-incident).
+      try {
+        log.acquire();
+        this.events.push(...log.read().slice(-this.events.capacity));
+      } catch {
+        // unreadable log: start with an empty history rather than not at all
+      }
+    }
     const { sources } = this.options;
     this.addTask('patroni', 'fast', async (o) => {
       this.readings.cluster = await sources.patroniCluster(o);
@@ -152,6 +187,8 @@ export class LiveClusterStore implements ClusterStore {
         this.readings.archiveLog = { member: leader, lines: await tail(leader, lines, o) };
       });
     }
+    const probeEvery = this.options.leaderProbeIntervalMs ?? 500;
+    if (probeEvery > 0) this.addTask('leader-probe', 'fast', (o) => this.probeLeader(o), probeEvery);
     if (sources.watchDcs && this.options.watchDcs !== false) {
       this.unwatch = sources.watchDcs(
         () => {
@@ -181,6 +218,7 @@ export class LiveClusterStore implements ClusterStore {
     }
     this.unwatch?.();
     this.controller.abort();
+    this.options.eventLog?.close();
     if (this.notifyTimer) clearTimeout(this.notifyTimer);
     await this.options.sources.close();
   }
@@ -210,9 +248,47 @@ export class LiveClusterStore implements ClusterStore {
     return this.tasks.size > 0 && [...this.tasks.values()].every((t) => t.completedOnce || t.stopped);
   }
 
-  private addTask(key: string, group: TaskGroup, run: Task['run']): void {
+  /**
+   * The leader probe: its REST API and PostgreSQL, asked directly and often, so a dead leader is flagged in
+   * well under 2 s. While an incident waits for writes to come back, the write port is probed too. Never
+   * throws: what fails is what it reports.
+   */
+  private async probeLeader(o: CallOptions): Promise<void> {
+    const { sources } = this.options;
+    const leader = this.snapshot.incident?.oldLeader ?? this.snapshot.leader;
+    const member = this.snapshot.members.find((m) => m.name === leader);
+    if (leader && member?.apiUrl) {
+      const timeoutMs = Math.min(1000, o.timeoutMs ?? 1000);
+      const short: CallOptions = { timeoutMs, ...(o.signal ? { signal: o.signal } : {}) };
+      const apiUrl = member.apiUrl;
+      const [rest, sql] = await Promise.allSettled([
+        sources.memberStatus(apiUrl, short),
+        sources.pingPostgres && member.host && member.port ? sources.pingPostgres({ name: leader, host: member.host, port: member.port }, short) : Promise.resolve(),
+      ]);
+      this.leaderProbe = {
+        member: leader,
+        at: this.now(),
+        restOk: rest.status === 'fulfilled',
+        sqlOk: sql.status === 'fulfilled',
+        ...(rest.status === 'rejected' ? { restError: describeError(rest.reason, timeoutMs) } : {}),
+        ...(sql.status === 'rejected' ? { sqlError: describeError(sql.reason, timeoutMs) } : {}),
+      };
+    }
+    const phase = this.snapshot.incident?.phase;
+    if (sources.writeProbe && (phase === 'electing' || phase === 'failed-over') && this.snapshot.incident?.writesAt === undefined) {
+      const timeoutMs = Math.min(1000, o.timeoutMs ?? 1000);
+      try {
+        const answer = await sources.writeProbe({ timeoutMs, ...(o.signal ? { signal: o.signal } : {}) });
+        this.writeProbe = { at: this.now(), ok: true, port: answer.port, inRecovery: answer.inRecovery };
+      } catch (error) {
+        this.writeProbe = { at: this.now(), ok: false, error: describeError(error, timeoutMs) };
+      }
+    }
+  }
+
+  private addTask(key: string, group: TaskGroup, run: Task['run'], intervalMs?: number): void {
     if (this.tasks.has(key)) return;
-    const task: Task = { key, group, run, again: false, running: false, stopped: false, failures: 0, completedOnce: false };
+    const task: Task = { key, group, run, again: false, running: false, stopped: false, failures: 0, completedOnce: false, ...(intervalMs ? { intervalMs } : {}) };
     this.tasks.set(key, task);
     void this.loop(task);
   }
@@ -269,7 +345,7 @@ export class LiveClusterStore implements ClusterStore {
       this.scheduleRebuild();
       if (task.stopped) break;
       if (task.again) continue;
-      const base = task.group === 'fast' ? this.options.pollIntervalMs : this.slowIntervalMs;
+      const base = task.intervalMs ?? (task.group === 'fast' ? this.options.pollIntervalMs : this.slowIntervalMs);
       const delay = task.failures > 0 ? Math.min(base * 2 ** (task.failures - 1), this.maxBackoffMs) : base;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
@@ -374,10 +450,28 @@ export class LiveClusterStore implements ClusterStore {
       next = deriveSnapshot(this.readings, context);
     } catch (error) {
       // A bug in derivation must not take the cockpit down: keep the last snapshot and say so.
-      this.events.push({ at: now, kind: 'source-failing', severity: 'critical', message: `model error: ${(error as Error).message}` });
+      this.pushEvents([{ at: now, kind: 'source-failing', severity: 'critical', message: `model error: ${(error as Error).message}` }]);
       this.notify(true);
       return;
     }
+    const { view, transitions } = this.incidents.update({
+      snapshot: next,
+      ...(this.leaderProbe ? { leaderProbe: this.leaderProbe } : {}),
+      ...(this.writeProbe ? { writeProbe: this.writeProbe } : {}),
+      ...(this.readings.sources.dcs?.asOf !== undefined ? { dcsReadAt: this.readings.sources.dcs.asOf } : {}),
+      now,
+    });
+    if (view) next.incident = view;
+    if (!view || view.phase === 'recovered') this.writeProbe = undefined;
+    this.pushEvents(
+      transitions.map((t) => ({
+        at: t.at,
+        kind: 'incident' as const,
+        severity: t.kind === 'leader-unreachable' || t.kind === 'lease-expired' ? ('critical' as const) : ('info' as const),
+        message: t.message,
+        ...(t.member ? { member: t.member } : {}),
+      })),
+    );
     this.sampleLag(next, now);
     const signature = contentSignature(next);
     if (signature === this.signature) {
@@ -392,7 +486,7 @@ export class LiveClusterStore implements ClusterStore {
     this.signature = signature;
     this.snapshot = next;
     const events = diffEvents(previous.members.length ? previous : undefined, next);
-    if (events.length) this.events.push(...events);
+    this.pushEvents(events);
     this.notify(true);
   }
 

@@ -2,6 +2,7 @@ import type { Io } from '../cli/args.js';
 import type { GlobalOptions } from '../cli/global-options.js';
 import { ConfigError, loadConfig, resolveConfigPath } from '../config/load.js';
 import type { ClusterConfig, PgcockpitConfig } from '../config/schema.js';
+import { EventLogFile } from './event-log.js';
 import { LiveClusterStore } from './live-store.js';
 import { createServiceSources } from './service-sources.js';
 
@@ -26,7 +27,11 @@ export function selectCluster(config: PgcockpitConfig, name: string | undefined,
  * Load the config and build the live store of the chosen cluster (not started). On a config problem it
  * says which file, which key and what is wrong, and returns the exit code instead.
  */
-export function openCluster(globals: GlobalOptions, io: Io, options: { watchDcs?: boolean } = {}): OpenedCluster | number {
+export function openCluster(
+  globals: GlobalOptions,
+  io: Io,
+  options: { watchDcs?: boolean; leaderProbe?: boolean; eventLog?: boolean } = {},
+): OpenedCluster | number {
   const { path: configPath, origin } = resolveConfigPath(globals.config, io.env);
   let config: PgcockpitConfig;
   let cluster: ClusterConfig;
@@ -52,6 +57,8 @@ export function openCluster(globals: GlobalOptions, io: Io, options: { watchDcs?
     sources,
     pollIntervalMs: config.pollIntervalMs,
     ...(options.watchDcs === undefined ? {} : { watchDcs: options.watchDcs }),
+    ...(options.leaderProbe === false ? { leaderProbeIntervalMs: 0 } : {}),
+    ...(options.eventLog ? { eventLog: new EventLogFile(EventLogFile.pathFor(cluster.name, config.eventLogDir, io.env)) } : {}),
   });
   return { configPath, config, cluster, store };
 }

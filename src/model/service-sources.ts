@@ -1,3 +1,5 @@
+import pg from 'pg';
+import { readSecret } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { ArchiveLogReader } from '../services/archive-log.js';
 import { BarmanAdapter } from '../services/barman.js';
@@ -20,6 +22,17 @@ export function createServiceSources(cluster: ClusterConfig, env: NodeJS.Process
   const archiveLog = cluster.archiveLog ? ArchiveLogReader.fromConfig(cluster.archiveLog) : undefined;
   const postgres = new Map<string, { key: string; client: PostgresMemberClient }>();
 
+  const memberClient = (member: { name: string; host: string; port: number }): PostgresMemberClient => {
+    const key = `${member.host}:${member.port}`;
+    let entry = postgres.get(member.name);
+    if (!entry || entry.key !== key) {
+      void entry?.client.close().catch(() => undefined);
+      entry = { key, client: PostgresMemberClient.fromConfig(cluster.postgres, member, env) };
+      postgres.set(member.name, entry);
+    }
+    return entry.client;
+  };
+
   const sources: ClusterSources = {
     patroniCluster: (o: CallOptions) => patroni.getCluster(o),
     patroniHistory: (o: CallOptions) => patroni.getHistory(o),
@@ -33,15 +46,9 @@ export function createServiceSources(cluster: ClusterConfig, env: NodeJS.Process
       return () => void dispose().catch(() => undefined);
     },
     etcdHealth: (o: CallOptions) => etcd.clusterHealth(o),
-    postgres: (member, o: CallOptions) => {
-      const key = `${member.host}:${member.port}`;
-      let entry = postgres.get(member.name);
-      if (!entry || entry.key !== key) {
-        void entry?.client.close().catch(() => undefined);
-        entry = { key, client: PostgresMemberClient.fromConfig(cluster.postgres, member, env) };
-        postgres.set(member.name, entry);
-      }
-      return entry.client.status(o);
+    postgres: (member, o: CallOptions) => memberClient(member).status(o),
+    pingPostgres: async (member, o: CallOptions) => {
+      await memberClient(member).query('SELECT 1', o);
     },
     close: async () => {
       await Promise.allSettled([patroni.close(), haproxy?.close(), ...[...postgres.values()].map((e) => e.client.close())]);
@@ -53,6 +60,31 @@ export function createServiceSources(cluster: ClusterConfig, env: NodeJS.Process
     sources.barmanBackups = (o: CallOptions) => barman.listBackups(o);
     sources.barmanStatus = (o: CallOptions) => barman.status(o);
     sources.barmanShowBackup = (id: string, o: CallOptions) => barman.showBackup(id, o);
+  }
+  const write = cluster.haproxy?.write;
+  if (write) {
+    // A fresh connection each time: HAProxy closes sessions to a server it marks down, and the point is to
+    // see where a new client lands.
+    sources.writeProbe = async (o: CallOptions) => {
+      const client = new pg.Client({
+        host: write.host,
+        port: write.port,
+        user: cluster.postgres.user,
+        database: cluster.postgres.database,
+        password: readSecret(cluster.postgres, env),
+        connectionTimeoutMillis: o.timeoutMs ?? 1000,
+        query_timeout: o.timeoutMs ?? 1000,
+        application_name: 'pgcockpit-write-probe',
+      });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        const { rows } = await client.query<{ port: number; in_recovery: boolean }>('SELECT inet_server_port() AS port, pg_is_in_recovery() AS in_recovery');
+        return { port: Number(rows[0]?.port), inRecovery: rows[0]?.in_recovery === true };
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    };
   }
   if (archiveLog) sources.archiveLogTail = (member: string, lines: number, o: CallOptions) => archiveLog.tail(member, lines, o);
   return sources;

@@ -146,7 +146,8 @@ export type ClusterEventKind =
   | 'resumed'
   | 'source-failing'
   | 'source-recovered'
-  | 'operation';
+  | 'operation'
+  | 'incident';
 
 export interface ClusterEvent {
   at: number;
@@ -154,6 +155,45 @@ export interface ClusterEvent {
   message: string;
   severity?: Severity;
   member?: string;
+}
+
+export interface IncidentWitness {
+  source: 'rest' | 'sql' | 'haproxy' | 'replicas';
+  /** When this witness was first seen. */
+  at: number;
+  detail: string;
+}
+
+export interface IncidentCandidate {
+  name: string;
+  eligible: boolean;
+  /** Why Patroni will pass it over. */
+  reason?: string;
+  walPosition?: number;
+  replayLagBytes?: number;
+  replayLagSeconds?: number;
+}
+
+/** A leader loss followed from the first witness to the old leader streaming again (incident mode). */
+export interface IncidentView {
+  phase: 'leader-unreachable' | 'electing' | 'failed-over' | 'recovered';
+  oldLeader: string;
+  firstSeenAt: number;
+  witnesses: IncidentWitness[];
+  /** The leader key's lease: when it expires unless renewed (read from etcd). */
+  lease?: { expiresAt: number; readAt: number; grantedTtlSeconds?: number };
+  /** False when the cluster is paused: no automatic failover will happen. */
+  autoFailover: boolean;
+  quorumLost: boolean;
+  /** Replicas in the order Patroni would pick them; ineligible ones say why. */
+  candidates: IncidentCandidate[];
+  leaseExpiredAt?: number;
+  newLeader?: string;
+  newLeaderAt?: number;
+  /** Writes reached the new leader through the write port (the RTO as observed ends here). */
+  writesAt?: number;
+  recoveredWithoutFailover?: boolean;
+  checklist: Array<{ id: string; label: string; done: boolean }>;
 }
 
 export interface ClusterSnapshot {
@@ -178,6 +218,8 @@ export interface ClusterSnapshot {
   backups: BackupsView;
   alerts: Alert[];
   sources: Record<string, SourceFreshness>;
+  /** Present while a leader loss is being followed. */
+  incident?: IncidentView;
 }
 
 export function emptySnapshot(cluster: string, scope: string, now = Date.now()): ClusterSnapshot {

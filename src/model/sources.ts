@@ -34,5 +34,9 @@ export interface ClusterSources {
   /** One backup in full (begin time, LSNs, timeline): list-backups does not give them. */
   barmanShowBackup?(id: string, options: CallOptions): Promise<BarmanBackup>;
   archiveLogTail?(member: string, lines: number, options: CallOptions): Promise<string[]>;
+  /** A cheap `SELECT 1` on a member (the leader probe of incident mode). */
+  pingPostgres?(member: { name: string; host: string; port: number }, options: CallOptions): Promise<void>;
+  /** Through the HAProxy write port: which server answers, and is it a primary. */
+  writeProbe?(options: CallOptions): Promise<{ port: number; inRecovery: boolean }>;
   close(): Promise<void>;
 }

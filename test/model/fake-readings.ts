@@ -55,6 +55,7 @@ function fakePostgres(inRecovery: boolean, replication: ReplicationRow[] = []): 
     longestTransactions: [],
     idleInTransaction: [],
     blocking: [],
+    ...(inRecovery ? { walReceiver: { status: 'streaming', senderHost: '127.0.0.1', senderPort: 15431, receivedTimeline: 1 } } : {}),
     ...(inRecovery ? {} : { archiver: { archivedCount: 12, lastArchivedWal: '000000010000000000000004', lastArchivedAt: '2026-11-21T11:59:00Z', failedCount: 0, failing: false, readyBacklog: 0 } }),
   };
 }
