@@ -46,7 +46,7 @@ export class EventLogFile {
   append(events: readonly ClusterEvent[]): void {
     if (!this.release || events.length === 0) return;
     fs.appendFileSync(this.file, events.map((e) => JSON.stringify(e)).join('\n') + '\n', { mode: 0o640 });
-    let size = 0;
+    let size: number;
     try {
       size = fs.statSync(this.file).size;
     } catch {
