@@ -241,7 +241,8 @@ export class LiveClusterStore implements ClusterStore {
     const done = list.filter((b) => b.status === 'DONE' && !this.backupDetails.has(b.id)).map((b) => b.id);
     const sorted = [...done].sort();
     const wanted = [...new Set([sorted[0], ...sorted.reverse().slice(0, 2)])].filter((id): id is string => id !== undefined);
-    for (const id of wanted) this.backupDetails.set(id, await show(id, o));
+    const details = await Promise.all(wanted.map((id) => show(id, o)));
+    for (const backup of details) this.backupDetails.set(backup.id, backup);
   }
 
   private allCompletedOnce(): boolean {

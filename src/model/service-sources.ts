@@ -2,6 +2,7 @@ import pg from 'pg';
 import { readSecret } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { ArchiveLogReader } from '../services/archive-log.js';
+import { BackupDetailsCache } from '../services/backup-cache.js';
 import { BarmanAdapter } from '../services/barman.js';
 import { EtcdAdapter } from '../services/etcd.js';
 import { HaproxyAdapter } from '../services/haproxy.js';
@@ -59,7 +60,14 @@ export function createServiceSources(cluster: ClusterConfig, env: NodeJS.Process
   if (barman) {
     sources.barmanBackups = (o: CallOptions) => barman.listBackups(o);
     sources.barmanStatus = (o: CallOptions) => barman.status(o);
-    sources.barmanShowBackup = (id: string, o: CallOptions) => barman.showBackup(id, o);
+    const cache = BackupDetailsCache.forCluster(cluster.name, cluster.barman?.server ?? 'barman', env);
+    sources.barmanShowBackup = async (id: string, o: CallOptions) => {
+      const cached = cache.get(id);
+      if (cached) return cached;
+      const backup = await barman.showBackup(id, o);
+      cache.put(backup);
+      return backup;
+    };
   }
   const write = cluster.haproxy?.write;
   if (write) {
