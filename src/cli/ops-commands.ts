@@ -37,7 +37,10 @@ const COMMON_HELP: Array<[string, string]> = [
   ...GLOBAL_OPTION_HELP,
 ];
 
-export const OPS_SPECS: Record<OperationName, CommandSpec> = {
+/** The operations of this module (backup, pitr and rewind have their own commands: backup-commands.ts). */
+export type ClusterOperationName = Exclude<OperationName, 'backup' | 'pitr' | 'rewind'>;
+
+export const OPS_SPECS: Record<ClusterOperationName, CommandSpec> = {
   switchover: {
     name: 'switchover',
     summary: 'Planned switchover to a chosen or the best replica, now or at a time; or cancel a scheduled one. Done when verified through the HAProxy write port.',
@@ -105,7 +108,7 @@ export const OPS_SPECS: Record<OperationName, CommandSpec> = {
 };
 
 /** Turn a command's arguments into a runner request (usage errors as UsageError). Pure. */
-export function opsRequest(name: OperationName, parsed: ParsedCommand): OperationRequest {
+export function opsRequest(name: ClusterOperationName, parsed: ParsedCommand): OperationRequest {
   const { values, positionals } = parsed;
   const spec = OPS_SPECS[name];
   const usage = (message: string) => new UsageError(`${name}: ${message}\n\n${helpText(spec)}`);
@@ -226,7 +229,7 @@ export function runDocument(cluster: string, run: OperationRun): Record<string, 
 }
 
 /** `pgcockpit <operation> …`: the whole flow of one operation from the command line. */
-export async function opsCommand(name: OperationName, argv: string[], globals: GlobalOptions, io: Io, deps: OpsCommandDeps = {}): Promise<number> {
+export async function opsCommand(name: ClusterOperationName, argv: string[], globals: GlobalOptions, io: Io, deps: OpsCommandDeps = {}): Promise<number> {
   const spec = OPS_SPECS[name];
   const parsed = parseCommand(spec, argv);
   if (parsed.values.help) {

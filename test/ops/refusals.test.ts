@@ -1,0 +1,166 @@
+import fs from 'node:fs';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import type { LabTopology } from '../../src/lab/topology.js';
+import { readAuditLog } from '../../src/ops/audit.js';
+import { waitFor } from '../../src/util/wait.js';
+import { runCli } from '../support/cli.js';
+import { labQuery, testLab } from '../support/lab.js';
+import type { OpsWorkspace } from './support.js';
+import { memberOf, openOps, opsWorkspace, waitForSnapshot, waitHealthy, writePortTarget } from './support.js';
+
+/**
+ * Refusals on the shared lab, each with its reason and no change to the cluster: the leader itself, an
+ * unknown member, a replica made to lag (replay paused), a nofailover member, a second operation while one
+ * runs, read-only mode. "No change": the leader and the write port's target are the same after.
+ */
+
+let topology: LabTopology;
+let workspace: OpsWorkspace;
+
+beforeAll(() => {
+  topology = testLab();
+  workspace = opsWorkspace(inject('labDir'));
+});
+beforeEach(async () => {
+  await waitHealthy(topology);
+});
+afterEach(async () => {
+  expect((await waitHealthy(topology)).ready).toBe(true);
+});
+afterAll(() => {
+  fs.rmSync(workspace.dir, { recursive: true, force: true });
+});
+
+async function expectUnchanged(leader: string | undefined): Promise<void> {
+  const after = await waitHealthy(topology);
+  expect(after.leader).toBe(leader);
+  expect(await writePortTarget(topology)).toEqual({ member: leader, inRecovery: false });
+}
+
+describe('refusals on the lab', () => {
+  it('switchover to the leader: refused with the reason, exit 1, audited, nothing changes', async () => {
+    const { leader } = await waitHealthy(topology);
+    const result = await runCli(['switchover', '--config', workspace.config, '--to', leader as string, '--yes']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${leader} is already the leader`);
+    const last = readAuditLog(workspace.auditLog).at(-1);
+    expect(last).toMatchObject({ event: 'refused', operation: 'switchover', reasons: [`${leader} is already the leader`] });
+    await expectUnchanged(leader);
+  });
+
+  it('switchover to an unknown member: refused, listing the members', async () => {
+    const { leader } = await waitHealthy(topology);
+    const result = await runCli(['switchover', '--config', workspace.config, '--to', 'db9', '--yes', '--json']);
+    expect(result.code).toBe(1);
+    const doc = JSON.parse(result.stdout) as { status: string; reasons: Array<{ message: string }> };
+    expect(doc.status).toBe('refused');
+    expect(doc.reasons[0]?.message).toBe(`there is no member named db9 (members: ${topology.members.map((m) => m.name).join(', ')})`);
+    await expectUnchanged(leader);
+  });
+
+  it('switchover to a replica made to lag (replay paused): refused with its lag and the limit', async () => {
+    const { leader } = await waitHealthy(topology);
+    const replica = memberOf(topology, topology.members.find((m) => m.name !== leader)?.name as string);
+    const leaderSpec = memberOf(topology, leader as string);
+    await labQuery(topology, replica.pgPort, 'SELECT pg_wal_replay_pause()');
+    try {
+      await labQuery(topology, topology.haproxy.writePort, 'CREATE TABLE IF NOT EXISTS ops_lag_fill (payload text)');
+      // Write through the write port until the replica's replay lag (per the leader) exceeds 1 MiB.
+      await waitFor(
+        `${replica.name}'s replay lag to exceed 1 MiB`,
+        async () => {
+          await labQuery(topology, topology.haproxy.writePort, "INSERT INTO ops_lag_fill SELECT repeat('x', 1000) FROM generate_series(1, 500)");
+          const rows = await labQuery<{ lag: string | null }>(
+            topology,
+            leaderSpec.pgPort,
+            'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS lag FROM pg_stat_replication WHERE application_name = $1',
+            [replica.name],
+          );
+          return Number(rows[0]?.lag ?? 0) > 1.5 * 1024 * 1024 ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 50 },
+      );
+      const result = await runCli(['switchover', '--config', workspace.config, '--to', replica.name, '--yes']);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`candidate ${replica.name} lags \\d+(\\.\\d+)? MiB > 1\\.00 MiB \\(maximum_lag_on_failover\\)`));
+      await expectUnchangedLeaderOnly(leader);
+    } finally {
+      await labQuery(topology, replica.pgPort, 'SELECT pg_wal_replay_resume()');
+      await labQuery(topology, topology.haproxy.writePort, 'DROP TABLE IF EXISTS ops_lag_fill');
+    }
+    await expectUnchanged(leader);
+  });
+
+  it('switchover to a nofailover member (tag set in patroni.yml + reload): refused; the tag is restored', async () => {
+    const { leader } = await waitHealthy(topology);
+    const target = memberOf(topology, topology.members.find((m) => m.name !== leader)?.name as string);
+    const original = fs.readFileSync(target.configFile, 'utf8');
+    expect(original).toMatch(/^ {2}nofailover: false$/m);
+    const ops = await openOps(workspace);
+    try {
+      fs.writeFileSync(target.configFile, original.replace(/^ {2}nofailover: false$/m, '  nofailover: true'));
+      const reload = await ops.runner.run({ operation: 'reload', params: { member: target.name } });
+      expect(reload.status, reload.error ?? JSON.stringify(reload.reasons)).toBe('done');
+      await waitForSnapshot(ops.store, `${target.name} tagged nofailover`, (s) => s.members.some((m) => m.name === target.name && m.nofailover));
+      const result = await runCli(['switchover', '--config', workspace.config, '--to', target.name, '--yes']);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toContain(`candidate ${target.name} is tagged nofailover: Patroni will not promote it`);
+      await expectUnchanged(leader);
+    } finally {
+      fs.writeFileSync(target.configFile, original);
+      const restore = await ops.runner.run({ operation: 'reload', params: { member: target.name } });
+      expect(restore.status).toBe('done');
+      await waitForSnapshot(ops.store, `${target.name} without the nofailover tag`, (s) => s.members.some((m) => m.name === target.name && !m.nofailover));
+      await ops.close();
+    }
+  });
+
+  it('a second operation while one runs: refused with "switchover running since …", from another process', async () => {
+    const before = await waitHealthy(topology);
+    const ops = await openOps(workspace);
+    try {
+      let requested: () => void = () => undefined;
+      const requestSeen = new Promise<void>((resolve) => (requested = resolve));
+      const first = ops.runner.run({ operation: 'switchover', params: {} }, {
+        onEvent: (e) => {
+          if (e.type === 'step' && e.id === 'request' && e.status === 'started') requested();
+        },
+      });
+      await requestSeen;
+      const second = await runCli(['pause', '--config', workspace.config, '--yes']);
+      const run = await first;
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/switchover running since \d\d:\d\d:\d\d \(\S+, pid \d+\)/);
+      expect(run.status, run.error).toBe('done');
+      expect(run.result?.details.from).toBe(before.leader);
+      // The pause was never applied.
+      expect(ops.store.getSnapshot().paused).toBe(false);
+      expect((await ops.context.patroni.getCluster()).paused).toBe(false);
+    } finally {
+      await ops.close();
+    }
+  });
+
+  it('read-only mode refuses every operation (CLI flag and runner), and changes nothing', async () => {
+    const { leader } = await waitHealthy(topology);
+    for (const args of [['switchover', '--yes'], ['pause'], ['restart', '--pending', '--yes'], ['reinit', 'db2', '--yes']]) {
+      const result = await runCli(['--read-only', ...args, '--config', workspace.config]);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(1);
+      expect(result.stderr).toContain('read-only mode: operations are disabled');
+    }
+    const ops = await openOps(workspace, { readOnly: true });
+    try {
+      const run = await ops.runner.run({ operation: 'resume', params: {} });
+      expect(run.status).toBe('refused');
+      expect(run.reasons?.map((r) => r.code)).toEqual(['read-only']);
+    } finally {
+      await ops.close();
+    }
+    await expectUnchanged(leader);
+  });
+});
+
+/** While a replica's replay is paused the lab is not "healthy"; only the leader is compared. */
+async function expectUnchangedLeaderOnly(leader: string | undefined): Promise<void> {
+  expect(await writePortTarget(testLab())).toEqual({ member: leader, inRecovery: false });
+}
