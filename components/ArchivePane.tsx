@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { Text } from 'ink';
 import type { ArchivingView } from '../src/model/snapshot.js';
 import { EMPTY, formatAge, formatClock } from '../src/ui/format.js';
@@ -13,7 +14,7 @@ export interface ArchivePaneProps {
 }
 
 /** pg_stat_archiver of the leader (last archived WAL and its age, failures, backlog) and the archive.log tail. */
-export function ArchivePane({ archiving, now, focused, width, height }: ArchivePaneProps) {
+function ArchivePaneView({ archiving, now, focused, width, height }: ArchivePaneProps) {
   const theme = useTheme();
   const status = archiving.status;
   const tailRows = Math.max(0, height - 5);
@@ -61,3 +62,6 @@ export function ArchivePane({ archiving, now, focused, width, height }: ArchiveP
     </Pane>
   );
 }
+
+/** Memoized: a frame where only other panes changed (or only the clock, for panes without ages) skips it. */
+export const ArchivePane = memo(ArchivePaneView);

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { Text } from 'ink';
 import type { BackupsView } from '../src/model/snapshot.js';
 import type { BarmanBackup } from '../src/services/types.js';
@@ -26,7 +27,7 @@ function durationOf(backup: BarmanBackup, now: number): number | undefined {
 }
 
 /** Barman: recovery window, newest backup's age, a running backup as RUNNING, then the backups newest first. */
-export function BackupsPane({ backups, now, scroll, focused, width, height }: BackupsPaneProps) {
+function BackupsPaneView({ backups, now, scroll, focused, width, height }: BackupsPaneProps) {
   const theme = useTheme();
   const window = backups.recoveryWindow;
   const running = backups.running;
@@ -78,3 +79,6 @@ export function BackupsPane({ backups, now, scroll, focused, width, height }: Ba
     </Pane>
   );
 }
+
+/** Memoized: a frame where only other panes changed (or only the clock, for panes without ages) skips it. */
+export const BackupsPane = memo(BackupsPaneView);

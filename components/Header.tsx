@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { ClusterSnapshot } from '../src/model/snapshot.js';
 import { formatAge, formatClock, formatDuration, truncate } from '../src/ui/format.js';
@@ -149,7 +150,7 @@ export function headerHeight(snapshot: ClusterSnapshot, now: number, width: numb
  * failover paused, what is scheduled, how many alerts, how fresh the data is — and a STALE line with the
  * data's age per failing source.
  */
-export function Header({ snapshot, now, width, large = false, maxStaleLines = 2 }: HeaderProps) {
+function HeaderView({ snapshot, now, width, large = false, maxStaleLines = 2 }: HeaderProps) {
   const theme = useTheme();
   const gap = large ? 3 : 2;
   const lines = wrapSegments(segments(snapshot, now), width, gap);
@@ -184,3 +185,6 @@ export function Header({ snapshot, now, width, large = false, maxStaleLines = 2 
     </Box>
   );
 }
+
+/** Memoized: a frame where only other panes changed (or only the clock, for panes without ages) skips it. */
+export const Header = memo(HeaderView);

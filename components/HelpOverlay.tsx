@@ -67,7 +67,7 @@ export function HelpOverlay({ entries, width, height }: HelpOverlayProps) {
   const columnWidth = Math.floor((width - (count - 1) * 2) / count);
   const keyWidth = 16;
   return (
-    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+    <Box flexDirection="column" width={width} height={height} overflowY="hidden">
       <Text wrap="truncate" bold inverse>
         {fit(' Keys — ? or Esc closes · ✗ = not available now, with the reason', width)}
       </Text>

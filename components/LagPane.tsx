@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { Text } from 'ink';
 import type { LagSample } from '../src/model/store.js';
 import { fit, formatBytes, formatDuration, formatLag, sparkline } from '../src/ui/format.js';
@@ -26,7 +27,7 @@ export interface LagPaneProps {
  * Per replica: a sparkline of replay lag (a full block means at or over the threshold), the current lag in
  * bytes and seconds, and the threshold it is judged against; ▲ OVER when above it.
  */
-export function LagPane({ series, thresholdBytes, selectedMember, focused, width, height }: LagPaneProps) {
+function LagPaneView({ series, thresholdBytes, selectedMember, focused, width, height }: LagPaneProps) {
   const theme = useTheme();
   const nameWidth = Math.min(16, Math.max(4, ...series.map((s) => s.member.length)));
   const valueWidth = 15;
@@ -85,3 +86,6 @@ function spanOf(series: readonly LagSeries[]): string | undefined {
   if (first === undefined || last === undefined || last <= first) return undefined;
   return formatDuration((last - first) / 1000);
 }
+
+/** Memoized: a frame where only other panes changed (or only the clock, for panes without ages) skips it. */
+export const LagPane = memo(LagPaneView);

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { Text } from 'ink';
 import type { Alert, MemberDisplayState, MemberView } from '../src/model/snapshot.js';
 import type { PatroniRole } from '../src/services/types.js';
@@ -153,7 +154,7 @@ export function visibleWindow(count: number, selectedIndex: number, rows: number
  * "lagging > 1.0 MB"; a broken member as ✗ with the word (stopped, unreachable, REST down). Color only
  * repeats what the symbols and words say.
  */
-export function MembersTable({
+function MembersTableView({
   members,
   leader,
   alerts,
@@ -204,3 +205,6 @@ export function MembersTable({
     </Pane>
   );
 }
+
+/** Memoized: a frame where only other panes changed (or only the clock, for panes without ages) skips it. */
+export const MembersTable = memo(MembersTableView);

@@ -22,7 +22,7 @@ export function Pane({ title, subtitle, focused, width, height, children }: Pane
   const tail = subtitle ? ` ${subtitle} ` : ' ';
   const rule = '─'.repeat(Math.max(0, width - head.length - tail.length - 1));
   return (
-    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+    <Box flexDirection="column" width={width} height={height} overflowY="hidden">
       <Text wrap="truncate">
         <Text inverse={focused} bold color={focused ? theme.tone('accent') : undefined}>
           {head}

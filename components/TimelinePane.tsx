@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { ClusterEvent } from '../src/model/snapshot.js';
 import type { TimelineHistoryEntry } from '../src/services/types.js';
@@ -30,7 +31,7 @@ export const TIMELINE_SIDE_BY_SIDE_MIN_WIDTH = 100;
  * Patroni's timeline history (newest first) and the model's event log (newest first, scrollable): side by
  * side when the pane is wide, else the history (a few rows) above the events at full width.
  */
-export function TimelinePane({ history, events, scroll, focused, width, height, filter, totalEvents }: TimelinePaneProps) {
+function TimelinePaneView({ history, events, scroll, focused, width, height, filter, totalEvents }: TimelinePaneProps) {
   const theme = useTheme();
   const sideBySide = width >= TIMELINE_SIDE_BY_SIDE_MIN_WIDTH;
   const leftWidth = sideBySide ? Math.min(64, Math.floor(width * 0.5)) : width;
@@ -84,3 +85,6 @@ export function TimelinePane({ history, events, scroll, focused, width, height, 
     </Pane>
   );
 }
+
+/** Memoized: a frame where only other panes changed (or only the clock, for panes without ages) skips it. */
+export const TimelinePane = memo(TimelinePaneView);

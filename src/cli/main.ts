@@ -1,20 +1,24 @@
 import type { Io } from './args.js';
 import { UsageError, processIo } from './args.js';
+import { BACKUP_SPECS, backupCommand } from './backup-commands.js';
 import { cockpitCommand } from './cockpit-command.js';
 import { extractGlobalOptions } from './global-options.js';
 import { keysCommand } from './keys-command.js';
 import { labCommand } from './lab-command.js';
 import { OPS_SPECS, opsCommand } from './ops-commands.js';
 import { checkCommand, statusCommand } from './status-command.js';
+import { timelineCommand } from './timeline-command.js';
 
 const COMMANDS: Array<[string, string]> = [
   ['(none)', 'open the cockpit on the configured cluster (the native lab by default)'],
   ['watch', 'the wallboard: large, read-only, for days'],
   ['status', 'the cluster at a glance (--json, --watch)'],
   ['check', 'health checks with Nagios exit codes'],
+  ['timeline', 'the incident timeline (--since, --markdown, --json)'],
   ['lab', 'the native lab: up, down, status, destroy, load, install, env'],
   ['keys', "the cockpit's keys as a Markdown table (from the keymap)"],
   ...Object.values(OPS_SPECS).map((spec): [string, string] => [spec.name, spec.summary.split(/[.(:]/)[0] as string]),
+  ...Object.values(BACKUP_SPECS).map((spec): [string, string] => [spec.name, spec.summary.split(/[.(:]/)[0] as string]),
 ];
 
 export function mainHelp(): string {
@@ -47,6 +51,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         return await statusCommand(rest, globals, io);
       case 'check':
         return await checkCommand(rest, globals, io);
+      case 'timeline':
+        return timelineCommand(rest, globals, io);
       case 'keys':
         return keysCommand(rest, io);
       case 'switchover':
@@ -58,6 +64,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       case 'resume':
       case 'drill':
         return await opsCommand(command, rest, globals, io);
+      case 'backup':
+      case 'backups':
+      case 'pitr':
+      case 'restores':
+        return await backupCommand(command, rest, globals, io);
       case undefined:
         return await cockpitCommand('cockpit', rest, globals, io);
       case 'watch':

@@ -22,7 +22,8 @@ export interface AppProps {
   mode: CockpitMode;
   /** Refuse every operation (watch mode always is). */
   readOnly: boolean;
-  /** Store notifications are coalesced to one render per this many ms (default 50; 0 in tests). */
+  /** Store notifications are coalesced to one render per this many ms (default 250: the pollers finish one
+   * after another, each with a new snapshot; 0 in tests). */
   batchMs?: number;
   /** The clock for ages (default Date.now). */
   clock?: () => number;
@@ -67,7 +68,7 @@ export function App({
   store,
   mode,
   readOnly,
-  batchMs = 50,
+  batchMs = 250,
   clock = defaultClock,
   tickMs = 1000,
   theme = COLOR_THEME,

@@ -181,9 +181,9 @@ export function CockpitScreen({ view, size, now }: CockpitScreenProps) {
   }
   const readOnly = context.readOnly;
   return (
-    <Box flexDirection="column" width={width} height={size.rows} overflow="hidden">
+    <Box flexDirection="column" width={width} height={size.rows} overflowY="hidden">
       {layout.headerRows > 0 ? <Header snapshot={view.snapshot} now={now} width={width} /> : null}
-      <Box flexDirection="column" height={layout.bodyRows} overflow="hidden">
+      <Box flexDirection="column" height={layout.bodyRows} overflowY="hidden">
         {body}
       </Box>
       {ui.filterEditing || ui.filter !== '' ? (

@@ -184,10 +184,10 @@ export function WatchScreen({ view, size, now }: WatchScreenProps) {
     );
   }
   return (
-    <Box flexDirection="column" width={width} height={size.rows} overflow="hidden">
+    <Box flexDirection="column" width={width} height={size.rows} overflowY="hidden">
       <Banner verdict={verdict} snapshot={snapshot} width={width} />
       <Header snapshot={snapshot} now={now} width={width} large maxStaleLines={4} />
-      <Box flexDirection="column" height={bodyRows} overflow="hidden">
+      <Box flexDirection="column" height={bodyRows} overflowY="hidden">
         {body}
       </Box>
       {footer}

@@ -26,12 +26,23 @@ export const HEALTH_SYMBOL: Record<HealthLevel, string> = {
   critical: '✗',
 };
 
-/** Patroni's default maximum_lag_on_failover (1 MB), used when the DCS config does not say. */
-export const DEFAULT_LAG_THRESHOLD_BYTES = 1_048_576;
+/** The lag threshold the cockpit shows and judges against: the one the model judged its alerts by
+ * (`snapshot.thresholds.lagBytes`: the configured threshold, else the cluster's maximum_lag_on_failover,
+ * else Patroni's default 1 MiB), so the table, the Lag pane and the alerts never disagree. */
+export function lagThresholdBytes(snapshot: Pick<ClusterSnapshot, 'thresholds'>): number {
+  return snapshot.thresholds.lagBytes;
+}
 
-/** The lag threshold the cockpit shows and judges against: the cluster's maximum_lag_on_failover. */
-export function lagThresholdBytes(snapshot: Pick<ClusterSnapshot, 'dcs'>): number {
-  return snapshot.dcs.maximumLagOnFailover ?? DEFAULT_LAG_THRESHOLD_BYTES;
+/** Where the threshold comes from, in the operator's words (shown beside it). */
+export function lagThresholdOrigin(snapshot: Pick<ClusterSnapshot, 'thresholds'>): string {
+  switch (snapshot.thresholds.lagBytesOrigin) {
+    case 'config':
+      return 'configured';
+    case 'maximum_lag_on_failover':
+      return 'maximum_lag_on_failover';
+    case 'default':
+      return 'default';
+  }
 }
 
 const BROKEN_STATES = new Set(['stopped', 'crashed', 'unreachable', 'unknown', 'stopping']);

@@ -74,6 +74,16 @@ describe('App (cockpit)', () => {
     expect(frame).toMatch(/db2 +[▁▂▃▄▅▆▇█]+ +12\.0 MB 1m 05s \/ 1\.0 MB +▲ OVER/);
   });
 
+  it('judges lag by the threshold the model used (snapshot.thresholds), not maximum_lag_on_failover', async () => {
+    const lagging = fakeLaggingSnapshot();
+    const { ui } = renderApp({ ...lagging, alerts: [], thresholds: { lagBytes: 16 * MB, lagBytesOrigin: 'config', lagSeconds: 30 } });
+    const frame = await ui.waitForFrame('lag threshold 16.0 MB');
+    expect(lagging.dcs.maximumLagOnFailover).toBe(MB);
+    expect(frame).toMatch(/db2 +[▁▂▃▄▅▆▇█ ]+ +12\.0 MB 1m 05s \/ 16\.0 MB/);
+    expect(frame).not.toContain('▲ OVER');
+    expect(frame).not.toContain('lagging >');
+  });
+
   it('Tab and Shift-Tab move the focus around the panes', async () => {
     const { ui } = renderApp(fakeLabSnapshot(), { columns: 80, rows: 24 });
     await ui.waitForFrame('▶ Members');

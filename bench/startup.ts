@@ -1,0 +1,62 @@
+/**
+ * bench/startup: time from launching `pgcockpit` in a terminal (tmux) to its first complete frame — the
+ * header names the leader and the members table shows every member — over several runs; beside it, the
+ * wall time of `patronictl list` on the same lab. Goal: ≤ 500 ms.
+ * The screen is polled with `tmux capture-pane` every ~10 ms (each poll is itself a process, so the
+ * figures include up to one poll of delay).
+ *   npx tsc -p tsconfig.json && node dist/bench/startup.js [--runs 7] [--lab DIR] [--port-base 34200]
+ */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { packageRoot } from '../src/util/package-root.js';
+import { killAllTmux, TmuxSession } from '../test/support/tmux.js';
+import { benchLab, summary } from './bench-lab.js';
+
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '7' }, lab: { type: 'string' }, 'port-base': { type: 'string', default: '34200' } },
+});
+const runs = Number(values.runs);
+const { topology, done } = await benchLab({ ...(values.lab ? { dir: values.lab } : {}), portBase: Number(values['port-base']) });
+const labDir = topology.options.dir;
+const bin = path.join(packageRoot(), 'bin', 'pgcockpit.js');
+const members = topology.members.map((m) => m.name);
+
+/** Every member has a row in the table: its marker (★ ✓ ▲ ✗ ·) and name at the start of a line. */
+function complete(screen: string): boolean {
+  if (!/leader ★ \S+/.test(screen)) return false;
+  return members.every((name) => new RegExp(`^.?[★✓▲✗·] ${name}\\s`, 'm').test(screen));
+}
+
+const frames: number[] = [];
+const patronictl: number[] = [];
+try {
+  for (let run = 0; run < runs + 1; run += 1) {
+    const started = performance.now();
+    const session = await TmuxSession.start({ columns: 120, rows: 40, command: [process.execPath, bin, '--config', path.join(labDir, 'pgcockpit.yaml')] });
+    await session.waitFor(complete, { timeoutMs: 30_000, intervalMs: 10 });
+    const elapsed = performance.now() - started;
+    await session.kill();
+    const before = performance.now();
+    const result = spawnSync('/usr/bin/patronictl', ['-c', path.join(topology.members[0]?.dir ?? '', 'patroni.yml'), 'list'], {
+      env: { ...process.env, PATH: '/usr/bin:/bin' },
+      encoding: 'utf8',
+    });
+    const patronictlMs = performance.now() - before;
+    if (result.status !== 0) throw new Error(`patronictl list exited ${result.status}: ${result.stderr}`);
+    if (run === 0) continue; // the first round warms the page cache and the lab's connections
+    frames.push(elapsed);
+    patronictl.push(patronictlMs);
+  }
+  console.log(`startup bench: ${runs} runs, 120×40 terminal, lab ${labDir}, Node ${process.version}`);
+  console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs`);
+  console.log(summary('pgcockpit: launch → first complete frame', frames));
+  console.log(summary('patronictl list (wall)', patronictl));
+  const p50 = [...frames].sort((a, b) => a - b)[Math.floor(frames.length / 2)] ?? NaN;
+  console.log(`goal ≤ 500 ms (median): ${p50 <= 500 ? 'met' : 'NOT met'}`);
+  process.exitCode = p50 <= 500 ? 0 : 1;
+} finally {
+  await killAllTmux();
+  await done();
+}
