@@ -1,13 +1,9 @@
 import type { Io } from './args.js';
 import { UsageError, processIo } from './args.js';
-import { BACKUP_SPECS, backupCommand } from './backup-commands.js';
-import { cockpitCommand } from './cockpit-command.js';
 import { extractGlobalOptions } from './global-options.js';
-import { keysCommand } from './keys-command.js';
-import { labCommand } from './lab-command.js';
-import { OPS_SPECS, opsCommand } from './ops-commands.js';
-import { checkCommand, statusCommand } from './status-command.js';
-import { timelineCommand } from './timeline-command.js';
+
+// Commands are imported when they run: `--help`, `status` or `lab` do not pay for Ink, React or the
+// operations layer at start-up.
 
 const COMMANDS: Array<[string, string]> = [
   ['(none)', 'open the cockpit on the configured cluster (the native lab by default)'],
@@ -17,8 +13,18 @@ const COMMANDS: Array<[string, string]> = [
   ['timeline', 'the incident timeline (--since, --markdown, --json)'],
   ['lab', 'the native lab: up, down, status, destroy, load, install, env'],
   ['keys', "the cockpit's keys as a Markdown table (from the keymap)"],
-  ...Object.values(OPS_SPECS).map((spec): [string, string] => [spec.name, spec.summary.split(/[.(:]/)[0] as string]),
-  ...Object.values(BACKUP_SPECS).map((spec): [string, string] => [spec.name, spec.summary.split(/[.(:]/)[0] as string]),
+  ['switchover', 'planned switchover to a chosen or the best replica, now or --at a time (--cancel)'],
+  ['failover', 'emergency failover to a named replica (may lose data)'],
+  ['reinit', 'rebuild a replica from the leader'],
+  ['restart', 'restart a member, or every member with a pending restart'],
+  ['reload', 'reload the configuration of a member or of all'],
+  ['pause', 'maintenance mode: no automatic failover'],
+  ['resume', 'leave maintenance mode'],
+  ['drill', 'failover drill on the lab: kill the leader, measure, bring it back'],
+  ['backup', 'take a Barman backup, with progress'],
+  ['backups', 'list Barman backups and the recovery window'],
+  ['pitr', 'point-in-time recovery: a side restore (default) or a guarded cluster rewind'],
+  ['restores', 'list or remove side restores'],
 ];
 
 export function mainHelp(): string {
@@ -30,7 +36,7 @@ export function mainHelp(): string {
     'Global options: --config FILE, --cluster NAME, --read-only',
     '',
     'Commands:',
-    ...COMMANDS.map(([name, text]) => `  ${name.padEnd(8)} ${text}`),
+    ...COMMANDS.map(([name, text]) => `  ${name.padEnd(10)} ${text}`),
   ].join('\n');
 }
 
@@ -46,15 +52,15 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         io.out(mainHelp());
         return 0;
       case 'lab':
-        return await labCommand(rest, io);
+        return await (await import('./lab-command.js')).labCommand(rest, io);
       case 'status':
-        return await statusCommand(rest, globals, io);
+        return await (await import('./status-command.js')).statusCommand(rest, globals, io);
       case 'check':
-        return await checkCommand(rest, globals, io);
+        return await (await import('./status-command.js')).checkCommand(rest, globals, io);
       case 'timeline':
-        return timelineCommand(rest, globals, io);
+        return (await import('./timeline-command.js')).timelineCommand(rest, globals, io);
       case 'keys':
-        return keysCommand(rest, io);
+        return (await import('./keys-command.js')).keysCommand(rest, io);
       case 'switchover':
       case 'failover':
       case 'reinit':
@@ -63,16 +69,16 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       case 'pause':
       case 'resume':
       case 'drill':
-        return await opsCommand(command, rest, globals, io);
+        return await (await import('./ops-commands.js')).opsCommand(command, rest, globals, io);
       case 'backup':
       case 'backups':
       case 'pitr':
       case 'restores':
-        return await backupCommand(command, rest, globals, io);
+        return await (await import('./backup-commands.js')).backupCommand(command, rest, globals, io);
       case undefined:
-        return await cockpitCommand('cockpit', rest, globals, io);
+        return await (await import('./cockpit-command.js')).cockpitCommand('cockpit', rest, globals, io);
       case 'watch':
-        return await cockpitCommand('watch', rest, globals, io);
+        return await (await import('./cockpit-command.js')).cockpitCommand('watch', rest, globals, io);
       default:
         throw new UsageError(`unknown command "${command}"\n\n${mainHelp()}`);
     }

@@ -29,7 +29,8 @@ export interface LiveStoreOptions {
   watchDcs?: boolean;
   /**
    * Probe the leader's REST API and PostgreSQL this often (incident mode: flag a dead leader within 2 s).
-   * 0 turns the probe off (one-shot commands). Default 500 ms.
+   * 0 turns the probe off (one-shot commands). Default 1 s: a refused connection is seen at the next probe,
+   * a hung one after the probe's 1 s timeout, so a dead leader is flagged within 2 s.
    */
   leaderProbeIntervalMs?: number;
   /** Keep the event log on disk too (loaded at start, appended as events happen). */
@@ -187,7 +188,7 @@ export class LiveClusterStore implements ClusterStore {
         this.readings.archiveLog = { member: leader, lines: await tail(leader, lines, o) };
       });
     }
-    const probeEvery = this.options.leaderProbeIntervalMs ?? 500;
+    const probeEvery = this.options.leaderProbeIntervalMs ?? 1000;
     if (probeEvery > 0) this.addTask('leader-probe', 'fast', (o) => this.probeLeader(o), probeEvery);
     if (sources.watchDcs && this.options.watchDcs !== false) {
       this.unwatch = sources.watchDcs(
@@ -415,13 +416,20 @@ export class LiveClusterStore implements ClusterStore {
 
   // ------------------------------------------------------------------ derivation
 
+  /**
+   * Rebuild once the burst of readings of a poll round is in (they finish within milliseconds of each
+   * other): one snapshot per round rather than one per source. Until the first round is complete, rebuild
+   * at once, so the first screen and `status` wait for nothing.
+   */
   private scheduleRebuild(): void {
     if (this.rebuildScheduled) return;
     this.rebuildScheduled = true;
-    setImmediate(() => {
+    const run = () => {
       this.rebuildScheduled = false;
       this.rebuild();
-    });
+    };
+    if (this.firstCompleteWaiters.length || !this.allCompletedOnce()) setImmediate(run);
+    else setTimeout(run, REBUILD_COALESCE_MS);
   }
 
   private rebuild(): void {
@@ -476,8 +484,8 @@ export class LiveClusterStore implements ClusterStore {
     this.sampleLag(next, now);
     const signature = contentSignature(next);
     if (signature === this.signature) {
-      // Only freshness moved: keep the same object for readers, refresh its times at most once a second.
-      if (now - this.lastNotify >= 1000) {
+      // Only freshness or fast-moving detail changed: hand it out at most every few seconds.
+      if (now - this.lastNotify >= DETAIL_REFRESH_MS) {
         this.snapshot = next;
         this.notify(false);
       }
@@ -524,11 +532,19 @@ export class LiveClusterStore implements ClusterStore {
 }
 
 const EMPTY: readonly LagSample[] = [];
+/** How long a rebuild waits for the rest of a poll round. */
+const REBUILD_COALESCE_MS = 100;
+/** Changes only in fast-moving detail (sessions' ages, WAL receiver times, HAProxy counters) reach readers at most this often. */
+const DETAIL_REFRESH_MS = 5000;
 
-/** The snapshot without its times of reading: equal signatures mean nothing an operator sees changed. */
+/**
+ * The snapshot without what moves on every reading (times of reading, sessions' ages, WAL receiver message
+ * times, HAProxy's counters): equal signatures mean nothing an operator watches at a glance changed.
+ */
+const VOLATILE_KEYS = new Set(['since', 'detail', 'lastChangeSeconds', 'currentSessions', 'checkStatus', 'leaseTtlSeconds', 'modRevision']);
 function contentSignature(snapshot: ClusterSnapshot): string {
   return JSON.stringify({ ...snapshot, updatedAt: 0, sources: Object.fromEntries(Object.entries(snapshot.sources).map(([k, s]) => [k, s.error ?? 'ok'])) }, (key, value: unknown) =>
-    key === 'since' ? undefined : value,
+    VOLATILE_KEYS.has(key) ? undefined : value,
   );
 }
 
