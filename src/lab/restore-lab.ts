@@ -114,7 +114,7 @@ export function moveDataAside(topology: LabTopology, name: string, stamp: string
 export function listSafetyCopies(topology: LabTopology): SafetyCopy[] {
   const copies: SafetyCopy[] = [];
   for (const member of topology.members) {
-    let entries: string[] = [];
+    let entries: string[];
     try {
       entries = fs.readdirSync(member.dir);
     } catch {

@@ -188,7 +188,7 @@ async function freshCatalog(barman: BarmanAdapter, server: string, target: PitrT
   if (picked) wanted.add(picked.id);
   if (target?.kind === 'lsn') for (const b of done) wanted.add(b.id);
   const details = new Map<string, BarmanBackup>();
-  for (const id of wanted) details.set(id, await barman.showBackup(id, { signal }));
+  await Promise.all([...wanted].map(async (id) => details.set(id, await barman.showBackup(id, { signal }))));
   const backups = list.map((b) => ({ ...b, ...details.get(b.id) }));
   const catalog: BackupCatalog = { backups };
   if (status.lastArchivedWal) catalog.lastArchivedWal = status.lastArchivedWal;
@@ -197,9 +197,8 @@ async function freshCatalog(barman: BarmanAdapter, server: string, target: PitrT
   const chosen = backupId ?? (target ? selectBackup(target, backups)?.id : undefined);
   if (chosen) {
     const from = done.findIndex((b) => b.id === chosen);
-    const names: string[] = [];
-    for (const b of from >= 0 ? done.slice(from) : []) names.push(...(await barmanWalNames(barman, server, b.id, { signal, timeoutMs: 60_000 })));
-    catalog.walGaps = findWalGaps(names);
+    const lists = await Promise.all((from >= 0 ? done.slice(from) : []).map((b) => barmanWalNames(barman, server, b.id, { signal, timeoutMs: 60_000 })));
+    catalog.walGaps = findWalGaps(lists.flat());
   }
   return catalog;
 }
@@ -225,13 +224,16 @@ async function* validateNow(context: OpsContext, params: PitrParams, barman: Bar
   return { target, backup: validation.backup as BarmanBackup, validation };
 }
 
+/** Refusals the snapshot's (possibly stale) view of Barman cannot decide: the run checks them on Barman's data now. */
+const DECIDED_BY_FRESH_CATALOG = ['target-before-window', 'target-before-backup', 'no-backup', 'no-backup-before-target', 'unknown-backup', 'backup-not-done'];
+
 // ------------------------------------------------------------------ side restore
 
 export async function* runSideRestore(context: OpsContext, params: PitrParams, signal: AbortSignal, deps: PitrDeps = {}): AsyncGenerator<OperationEvent, PitrResult> {
   const preflight = stepStarted(context, 'preflight', 'Validate the target against Barman');
   yield preflight;
   const pre = pitrPreconditions(context.store.getSnapshot(), params, { cluster: context.cluster, now: context.now() });
-  const early = pre.blockers.filter((b) => !['target-before-window', 'target-before-backup', 'no-backup', 'no-backup-before-target'].includes(b.code));
+  const early = pre.blockers.filter((b) => !DECIDED_BY_FRESH_CATALOG.includes(b.code));
   if (early.length) throw new PreconditionError(early);
   const barman = (deps.barman ?? defaultBarman)(context);
   const { target, backup, validation } = yield* validateNow(context, params, barman, signal);
@@ -342,7 +344,7 @@ export async function* runRewind(context: OpsContext, params: PitrParams, signal
   yield preflight;
   const snapshot = context.store.getSnapshot();
   const pre = rewindPreconditions(snapshot, params, { cluster: context.cluster, now: context.now() });
-  const early = pre.blockers.filter((b) => !['target-before-window', 'target-before-backup', 'no-backup', 'no-backup-before-target'].includes(b.code));
+  const early = pre.blockers.filter((b) => !DECIDED_BY_FRESH_CATALOG.includes(b.code));
   if (early.length) throw new PreconditionError(early);
   const barman = (deps.barman ?? defaultBarman)(context);
   const { target, backup } = yield* validateNow(context, params, barman, signal);
