@@ -41,6 +41,13 @@ export function helpLines(entries: readonly HelpEntry[]): HelpLine[][] {
   return blocks;
 }
 
+function compactDialogBlock(block: HelpLine[]): HelpLine[] {
+  const head = block[0];
+  if (head?.kind !== 'category' || head.text !== 'Operation dialog') return block;
+  const keys = block.flatMap((line) => (line.kind === 'entry' ? [line.entry.keys] : []));
+  return [head, { kind: 'reason', text: ` ${keys.join(' ')}` }];
+}
+
 /** Split blocks into `count` columns of about equal height, keeping each block whole. */
 function columnsOf(blocks: HelpLine[][], count: number): HelpLine[][] {
   const total = blocks.reduce((n, b) => n + b.length, 0);
@@ -60,7 +67,9 @@ function columnsOf(blocks: HelpLine[][], count: number): HelpLine[][] {
 /** `?` — every binding of the keymap with what it does; a key that does nothing now says why. */
 export function HelpOverlay({ entries, width, height }: HelpOverlayProps) {
   const theme = useTheme();
-  const blocks = helpLines(entries);
+  let blocks = helpLines(entries);
+  // Short of rows (80×24): the operation dialog's keys on one line (the dialog shows them too).
+  if (blocks.reduce((n, b) => n + b.length, 0) > height - 2) blocks = blocks.map(compactDialogBlock);
   const total = blocks.reduce((n, b) => n + b.length, 0);
   const count = total <= height - 2 || width < 70 ? 1 : 2;
   const columns = columnsOf(blocks, count);

@@ -2,7 +2,13 @@ import type { CommandSpec, Io } from './args.js';
 import { helpText, parseCommand } from './args.js';
 import type { GlobalOptions } from './global-options.js';
 import { GLOBAL_OPTION_HELP } from './global-options.js';
+import path from 'node:path';
+import { EventLogFile } from '../model/event-log.js';
 import { openCluster } from '../model/open.js';
+import { writeTimelineExport } from '../model/timeline-export.js';
+import { AuditLog, auditLogPath, clusterSecrets } from '../ops/audit.js';
+import { createOpsContext } from '../ops/context.js';
+import { OperationRunner } from '../ops/runner.js';
 import { runCockpit } from '../ui/run-cockpit.js';
 
 export const COCKPIT_SPEC: CommandSpec = {
@@ -35,10 +41,27 @@ export async function cockpitCommand(mode: 'cockpit' | 'watch', argv: string[], 
   }
   const opened = openCluster(globals, io, { eventLog: true });
   if (typeof opened === 'number') return opened;
-  const { store } = opened;
+  const { store, cluster, config } = opened;
+  const readOnly = globals.readOnly || mode === 'watch';
+  const auditFile = auditLogPath(config, io.env);
+  // The runner: read-only in watch mode and with --read-only (it refuses every operation; the keys are hidden).
+  let operations: OperationRunner | undefined;
+  try {
+    operations = new OperationRunner({
+      context: createOpsContext(cluster, store, { env: io.env }),
+      readOnly,
+      audit: new AuditLog(auditFile, clusterSecrets(cluster, io.env)),
+      lockDir: path.dirname(auditFile),
+    });
+  } catch (error) {
+    io.err(`pgcockpit: operations disabled for cluster ${cluster.name}: ${(error as Error).message}`);
+  }
+  const eventLogFile = EventLogFile.pathFor(cluster.name, config.eventLogDir, io.env);
+  const exportTimeline = () =>
+    writeTimelineExport({ cluster: cluster.name, eventLogFile, auditFile, dir: process.cwd(), sinceMs: Date.now() - 24 * 3600_000 });
   store.start();
   try {
-    await runCockpit(store, { mode, readOnly: globals.readOnly || mode === 'watch' });
+    await runCockpit(store, { mode, readOnly, ...(operations ? { operations } : {}), exportTimeline });
     return 0;
   } finally {
     await store.stop();

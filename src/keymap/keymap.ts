@@ -34,16 +34,23 @@ export type CommandId =
   | 'op.pitr'
   | 'op.drill'
   | 'export.timeline'
+  | 'modal.preview'
+  | 'modal.confirm'
+  | 'modal.decline'
+  | 'modal.accept'
+  | 'modal.cancel'
+  | 'modal.abort'
   | 'app.quit';
 
-export type CommandCategory = 'Navigation' | 'View' | 'Text input' | 'Operations' | 'Export' | 'Application';
+export type CommandCategory = 'Navigation' | 'View' | 'Text input' | 'Operations' | 'Operation dialog' | 'Export' | 'Application';
 
 /**
  * Where a binding applies. `global`: anywhere, also while typing (only non-printable keys such as ctrl+c).
  * `list`: moving in the focused pane. `cockpit`: the main screen when not typing. `members`: acts on the
- * selected member. `input`: while typing in the filter or the command palette.
+ * selected member. `input`: while typing in the filter or the command palette. `modal`: while an operation's
+ * dialog is open (picker, summary, confirmation, progress, result).
  */
-export type CommandScope = 'global' | 'list' | 'cockpit' | 'members' | 'input';
+export type CommandScope = 'global' | 'list' | 'cockpit' | 'members' | 'input' | 'modal';
 
 /** The normalized name of a key: a printable character ('j', 'R', '?'), or 'up', 'enter', 'shift+tab', 'ctrl+c'… */
 export type KeyName = string;
@@ -60,6 +67,8 @@ export interface KeymapContext {
   selectedMember?: string;
   /** Reserved for the operations layer: a pure precondition check ("switchover running", "db3 lags 12 MB"). */
   precondition?: (command: CommandId) => string | undefined;
+  /** True when the cockpit can write a timeline export (the event log and audit log are known). */
+  timelineExportAvailable?: boolean;
 }
 
 export interface CommandBinding {
@@ -80,7 +89,8 @@ export interface CommandBinding {
 
 export const READ_ONLY_REASON = 'read-only (watch mode)';
 export const OPERATIONS_NOT_AVAILABLE_REASON = 'not available yet: operations come with the operations layer';
-export const EXPORT_NOT_AVAILABLE_REASON = 'not available yet: timeline export comes with the operations layer';
+export const EXPORT_NOT_AVAILABLE_REASON = 'no event log here (pgcockpit timeline)';
+export const BACKUP_NOT_IN_COCKPIT_REASON = 'not in the cockpit yet (use the CLI)';
 export const SELECT_MEMBER_REASON = 'select a member first (Members pane)';
 
 /** Shared check for everything that changes the cluster. Read-only comes first: it holds even once operations exist. */
@@ -91,6 +101,16 @@ function operationReason(id: CommandId, needsMember: boolean) {
     if (needsMember && !context.selectedMember) return SELECT_MEMBER_REASON;
     return context.precondition?.(id);
   };
+}
+
+/** Backup and PITR: the operations layer has them, their modals are not wired yet. */
+function notInCockpitReason(id: CommandId) {
+  const base = operationReason(id, false);
+  return (context: KeymapContext): string | undefined => base(context) ?? BACKUP_NOT_IN_COCKPIT_REASON;
+}
+
+function exportReason(context: KeymapContext): string | undefined {
+  return context.timelineExportAvailable ? undefined : EXPORT_NOT_AVAILABLE_REASON;
 }
 
 function detailReason(context: KeymapContext): string | undefined {
@@ -126,17 +146,24 @@ export const KEYMAP: readonly CommandBinding[] = [
   { id: 'op.restart', keys: ['r'], description: 'Restart PostgreSQL on the selected member', category: 'Operations', scope: 'members', dangerous: true, confirm: 'yes-no', disabledReason: operationReason('op.restart', true) },
   { id: 'op.reload', keys: ['R'], description: 'Reload the configuration of the selected member', category: 'Operations', scope: 'members', dangerous: true, confirm: 'yes-no', disabledReason: operationReason('op.reload', true) },
   { id: 'op.pause', keys: ['p'], description: 'Pause / resume automatic failover', category: 'Operations', scope: 'cockpit', dangerous: true, confirm: 'yes-no', disabledReason: operationReason('op.pause', false) },
-  { id: 'op.backup', keys: ['b'], description: 'Start a Barman backup', category: 'Operations', scope: 'cockpit', dangerous: true, confirm: 'yes-no', disabledReason: operationReason('op.backup', false) },
-  { id: 'op.pitr', keys: ['t'], description: 'Point-in-time recovery from Barman', category: 'Operations', scope: 'cockpit', dangerous: true, confirm: 'type-name', disabledReason: operationReason('op.pitr', false) },
+  { id: 'op.backup', keys: ['b'], description: 'Start a Barman backup', category: 'Operations', scope: 'cockpit', dangerous: true, confirm: 'yes-no', disabledReason: notInCockpitReason('op.backup') },
+  { id: 'op.pitr', keys: ['t'], description: 'Point-in-time recovery from Barman', category: 'Operations', scope: 'cockpit', dangerous: true, confirm: 'type-name', disabledReason: notInCockpitReason('op.pitr') },
   { id: 'op.drill', keys: ['x'], description: 'Failover drill (kill the leader, measure the takeover)', category: 'Operations', scope: 'cockpit', dangerous: true, confirm: 'type-name', disabledReason: operationReason('op.drill', false) },
   // Export
-  { id: 'export.timeline', keys: ['T'], description: 'Export the timeline history and event log', category: 'Export', scope: 'cockpit', dangerous: false, disabledReason: () => EXPORT_NOT_AVAILABLE_REASON },
+  { id: 'export.timeline', keys: ['T'], description: 'Export the timeline history and event log', category: 'Export', scope: 'cockpit', dangerous: false, disabledReason: exportReason },
+  // Operation dialog (the modal's own keys; the modal shows them as hints)
+  { id: 'modal.preview', keys: ['p', 'tab'], description: 'Show / hide the Preview: the exact requests', category: 'Operation dialog', scope: 'modal', dangerous: false },
+  { id: 'modal.confirm', keys: ['y'], description: 'Yes: run the operation (y/N confirmations)', category: 'Operation dialog', scope: 'modal', dangerous: false },
+  { id: 'modal.decline', keys: ['n'], description: 'No: close without changing anything', category: 'Operation dialog', scope: 'modal', dangerous: false },
+  { id: 'modal.accept', keys: ['enter'], description: 'Choose / confirm the typed name / dismiss the result', category: 'Operation dialog', scope: 'modal', dangerous: false },
+  { id: 'modal.cancel', keys: ['escape'], description: 'Cancel before the request (nothing changed) / dismiss the result', category: 'Operation dialog', scope: 'modal', dangerous: false },
+  { id: 'modal.abort', keys: ['a'], description: 'Abort the running operation', category: 'Operation dialog', scope: 'modal', dangerous: false },
   // Application
   { id: 'app.quit', keys: ['q', 'ctrl+c'], description: 'Quit (restores the terminal)', footerLabel: 'quit', category: 'Application', scope: 'global', dangerous: false },
 ];
 
 /** Help order: what every operator needs first; operations last, where their shared reason is said once. */
-export const CATEGORY_ORDER: readonly CommandCategory[] = ['Navigation', 'View', 'Text input', 'Application', 'Operations', 'Export'];
+export const CATEGORY_ORDER: readonly CommandCategory[] = ['Navigation', 'View', 'Text input', 'Application', 'Operations', 'Operation dialog', 'Export'];
 
 const BY_ID = new Map<CommandId, CommandBinding>(KEYMAP.map((binding) => [binding.id, binding]));
 
@@ -298,7 +325,7 @@ export interface PaletteItem {
 
 /** Commands the palette offers: everything an operator can invoke (not text editing, not the palette itself). */
 export function paletteCommands(): CommandBinding[] {
-  return KEYMAP.filter((c) => c.scope !== 'input' && c.id !== 'view.palette');
+  return KEYMAP.filter((c) => c.scope !== 'input' && c.scope !== 'modal' && c.id !== 'view.palette');
 }
 
 /**

@@ -13,6 +13,7 @@ const SCOPE_WORDS: Record<CommandScope, string> = {
   cockpit: 'main screen',
   members: 'selected member',
   input: 'filter / palette',
+  modal: 'operation dialog',
 };
 
 /** Where the README key table starts and ends; everything between is replaced by keysMarkdown(). */

@@ -47,6 +47,9 @@ export interface IncidentTransition {
   member?: string;
 }
 
+/** PostgreSQL of the leader failing while its Patroni answers must last this long to be an incident. */
+export const SQL_ONLY_HOLD_MS = 5000;
+
 /** How long an incident stays on screen after everything is checked. */
 export const INCIDENT_LINGER_MS = 60_000;
 
@@ -112,6 +115,7 @@ export class IncidentTracker {
   private closedAt: number | undefined;
   /** The leader last seen healthy: whose loss an incident is about. */
   private lastHealthyLeader: string | undefined;
+  private sqlFailingSince: number | undefined;
 
   update(inputs: IncidentInputs): { view: IncidentView | undefined; transitions: IncidentTransition[] } {
     const { snapshot, now } = inputs;
@@ -122,12 +126,19 @@ export class IncidentTracker {
       const leader = snapshot.leader ?? this.lastHealthyLeader;
       if (!leader) return { view: undefined, transitions };
       const witnesses = leaderWitnesses(inputs, leader);
-      // REST or SQL of the leader itself must fail: HAProxy and the replicas only corroborate.
-      const direct = witnesses.some((w) => w.source === 'rest' || w.source === 'sql');
+      // The leader itself must fail to answer: its Patroni (REST) at once, or its PostgreSQL alone for
+      // SQL_ONLY_HOLD_MS — a planned switchover restarts the old leader's PostgreSQL for a second or two
+      // while its Patroni keeps answering, and that is no incident. HAProxy and the replicas only corroborate.
+      const sqlDown = witnesses.some((w) => w.source === 'sql');
+      if (!sqlDown) this.sqlFailingSince = undefined;
+      else this.sqlFailingSince ??= now;
+      const direct =
+        witnesses.some((w) => w.source === 'rest') || (this.sqlFailingSince !== undefined && now - this.sqlFailingSince >= SQL_ONLY_HOLD_MS);
       if (!direct) {
         if (snapshot.leader) this.lastHealthyLeader = snapshot.leader;
         return { view: undefined, transitions };
       }
+      this.sqlFailingSince = undefined;
       this.current = {
         phase: 'leader-unreachable',
         oldLeader: leader,

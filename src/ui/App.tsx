@@ -3,6 +3,7 @@ import { useApp } from 'ink';
 import { TooSmall } from '../../components/TooSmall.js';
 import type { Theme } from '../../components/theme.js';
 import { COLOR_THEME, ThemeContext } from '../../components/theme.js';
+import type { CommandId } from '../keymap/keymap.js';
 import type { ClusterStore } from '../model/store.js';
 import { batchStore } from './batch-store.js';
 import { CockpitActionsContext, CockpitStateContext, createCockpitActions, useCockpitState } from './cockpit-context.js';
@@ -10,6 +11,8 @@ import { cockpitReducer, INITIAL_UI_STATE } from './cockpit-state.js';
 import type { CockpitConfig, CockpitMode } from './cockpit-view.js';
 import { buildCockpitView } from './cockpit-view.js';
 import { CockpitScreen } from './CockpitScreen.js';
+import type { CockpitServices, OperationsPort } from './operations-port.js';
+import { CockpitServicesContext, commandBlocker, isModalCommand, useRunnerState } from './operations-port.js';
 import { useCockpitKeys } from './use-cockpit-keys.js';
 import { useEvents, useLagHistories, useSnapshot } from './use-cluster.js';
 import { useNow } from './use-now.js';
@@ -30,8 +33,12 @@ export interface AppProps {
   /** How often ages are re-rendered (default 1000 ms; 0 never). */
   tickMs?: number;
   theme?: Theme;
-  /** False until the operations layer exists. */
-  operationsAvailable?: boolean;
+  /** The operations runner (OperationRunner, or a fake in tests): when given, the operation keys open their dialogs. */
+  operations?: OperationsPort;
+  /** Writes the timeline export and returns its path (the T key); absent: T says why. */
+  exportTimeline?: () => string;
+  /** How often the runner's state re-renders the dialog at most (default 100 ms; 0 in tests). */
+  runnerBatchMs?: number;
   minSize?: TerminalSize;
   /** Called on q / Ctrl-C before Ink exits (run-cockpit restores the terminal). */
   onQuit?: () => void;
@@ -40,23 +47,40 @@ export interface AppProps {
 const defaultClock = () => Date.now();
 
 /** Reads the store and the UI state, derives the view, and hands it to the screen for the mode. */
-function ConnectedCockpit({ store, config, clock, tickMs, minSize }: { store: ClusterStore; config: CockpitConfig; clock: () => number; tickMs: number; minSize: TerminalSize }) {
+function ConnectedCockpit({ store, config, clock, tickMs, minSize, operations, runnerBatchMs }: { store: ClusterStore; config: CockpitConfig; clock: () => number; tickMs: number; minSize: TerminalSize; operations: OperationsPort | undefined; runnerBatchMs: number }) {
   const ui = useCockpitState();
+  const runnerState = useRunnerState(operations, runnerBatchMs);
   const size = useTerminalSize();
   const now = useNow(clock, tickMs);
   const snapshot = useSnapshot(store);
   const events = useEvents(store);
   const replicaNames = useMemo(() => snapshot.members.filter((m) => m.name !== snapshot.leader && m.role !== 'leader').map((m) => m.name), [snapshot.members, snapshot.leader]);
   const lagHistories = useLagHistories(store, replicaNames);
+  // The runner's blockers, asked once per snapshot / run / selection (the footer and the help ask often).
+  const precondition = useMemo(() => {
+    if (!operations) return undefined;
+    const cache = new Map<string, string | undefined>();
+    return (command: CommandId, selectedMember: string | undefined) => {
+      if (!isModalCommand(command)) return undefined;
+      const key = `${command}\u0000${selectedMember ?? ''}`;
+      if (!cache.has(key)) cache.set(key, commandBlocker(operations, command, snapshot, selectedMember));
+      return cache.get(key);
+    };
+    // runnerState: another operation starting or ending changes every answer.
+  }, [operations, snapshot, runnerState]);
   const view = useMemo(
-    () => buildCockpitView({ snapshot, events, lagHistories, ui, config }),
-    [snapshot, events, lagHistories, ui, config],
+    () => buildCockpitView({ snapshot, events, lagHistories, ui, config, ...(precondition ? { precondition } : {}) }),
+    [snapshot, events, lagHistories, ui, config, precondition],
   );
   useCockpitKeys(view);
   if (size.columns < minSize.columns || size.rows < minSize.rows) {
     return <TooSmall columns={size.columns} rows={size.rows} minColumns={minSize.columns} minRows={minSize.rows} />;
   }
-  return config.mode === 'watch' ? <WatchScreen view={view} size={size} now={now} /> : <CockpitScreen view={view} size={size} now={now} />;
+  return config.mode === 'watch' ? (
+    <WatchScreen view={view} size={size} now={now} />
+  ) : (
+    <CockpitScreen view={view} size={size} now={now} {...(operations ? { operations } : {})} {...(runnerState.current ? { currentRun: runnerState.current } : {})} />
+  );
 }
 
 /**
@@ -72,7 +96,9 @@ export function App({
   clock = defaultClock,
   tickMs = 1000,
   theme = COLOR_THEME,
-  operationsAvailable = false,
+  operations,
+  exportTimeline,
+  runnerBatchMs = 100,
   minSize = MIN_TERMINAL_SIZE,
   onQuit,
 }: AppProps) {
@@ -85,16 +111,27 @@ export function App({
   const actions = useMemo(() => createCockpitActions(dispatch, quit), [quit]);
   const batched = useMemo(() => batchStore(store, batchMs), [store, batchMs]);
   const config = useMemo<CockpitConfig>(
-    () => ({ mode, readOnly: readOnly || mode === 'watch', operationsAvailable }),
-    [mode, readOnly, operationsAvailable],
+    () => ({
+      mode,
+      readOnly: readOnly || mode === 'watch' || operations?.readOnly === true,
+      operationsAvailable: operations !== undefined,
+      timelineExportAvailable: exportTimeline !== undefined,
+    }),
+    [mode, readOnly, operations, exportTimeline],
+  );
+  const services = useMemo<CockpitServices>(
+    () => ({ ...(operations ? { operations } : {}), ...(exportTimeline ? { exportTimeline } : {}) }),
+    [operations, exportTimeline],
   );
   return (
     <ThemeContext.Provider value={theme}>
-      <CockpitActionsContext.Provider value={actions}>
-        <CockpitStateContext.Provider value={ui}>
-          <ConnectedCockpit store={batched} config={config} clock={clock} tickMs={tickMs} minSize={minSize} />
-        </CockpitStateContext.Provider>
-      </CockpitActionsContext.Provider>
+      <CockpitServicesContext.Provider value={services}>
+        <CockpitActionsContext.Provider value={actions}>
+          <CockpitStateContext.Provider value={ui}>
+            <ConnectedCockpit store={batched} config={config} clock={clock} tickMs={tickMs} minSize={minSize} operations={operations} runnerBatchMs={runnerBatchMs} />
+          </CockpitStateContext.Provider>
+        </CockpitActionsContext.Provider>
+      </CockpitServicesContext.Provider>
     </ThemeContext.Provider>
   );
 }

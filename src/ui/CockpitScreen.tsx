@@ -6,6 +6,7 @@ import { FilterInput } from '../../components/FilterInput.js';
 import { Footer } from '../../components/Footer.js';
 import { Header, headerHeight } from '../../components/Header.js';
 import { HelpOverlay } from '../../components/HelpOverlay.js';
+import { IncidentPanel, incidentPanelHeight } from '../../components/IncidentPanel.js';
 import { LagPane } from '../../components/LagPane.js';
 import { MemberDetail } from '../../components/MemberDetail.js';
 import { MembersTable } from '../../components/MembersTable.js';
@@ -15,12 +16,19 @@ import type { PaneId } from '../keymap/keymap.js';
 import { disabledOperationKeys, footerHints, helpEntries, paletteItems } from '../keymap/keymap.js';
 import { PANES } from './cockpit-state.js';
 import type { CockpitView } from './cockpit-view.js';
+import { OperationDialog } from './OperationDialog.js';
+import type { OperationsPort } from './operations-port.js';
 import type { TerminalSize } from './use-terminal-size.js';
+import type { OperationRun } from '../ops/runner.js';
 
 export interface CockpitScreenProps {
   view: CockpitView;
   size: TerminalSize;
   now: number;
+  /** The runner, for the operation dialog's checks and plan. */
+  operations?: OperationsPort;
+  /** The run in progress (the dialog's live progress). */
+  currentRun?: OperationRun;
 }
 
 const SECONDARY: readonly PaneId[] = ['lag', 'timeline', 'archive', 'backups'];
@@ -36,6 +44,8 @@ const PANE_TITLE: Record<PaneId, string> = {
 
 export interface CockpitLayout {
   headerRows: number;
+  /** The incident panel at the top (0 when there is no incident). */
+  incidentRows: number;
   footerRows: number;
   bodyRows: number;
   membersRows: number;
@@ -56,7 +66,9 @@ export function cockpitLayout(view: CockpitView, size: TerminalSize, now: number
   // The help takes the header's rows too: every binding must fit at 80×24.
   const headerRows = view.ui.overlay === 'help' ? 0 : headerHeight(view.snapshot, now, size.columns);
   const footerRows = 1 + (view.ui.message ? 1 : 0) + (view.ui.filterEditing || view.ui.filter !== '' ? 1 : 0);
-  const bodyRows = Math.max(0, size.rows - headerRows - footerRows);
+  const incident = view.snapshot.incident;
+  const incidentRows = incident && view.ui.overlay !== 'help' ? Math.min(incidentPanelHeight(incident, now, size.columns), Math.max(0, size.rows - headerRows - footerRows - 6)) : 0;
+  const bodyRows = Math.max(0, size.rows - headerRows - incidentRows - footerRows);
   const membersRows = Math.min(view.members.length + 2, Math.max(5, Math.floor(bodyRows * 0.45)));
   const columns = size.columns >= 120 ? 2 : 1;
   let rest = bodyRows - membersRows;
@@ -73,6 +85,7 @@ export function cockpitLayout(view: CockpitView, size: TerminalSize, now: number
   for (let i = 0; i < page.length; i += columns) grid.push(page.slice(i, i + columns));
   return {
     headerRows,
+    incidentRows,
     footerRows,
     bodyRows,
     membersRows,
@@ -138,7 +151,7 @@ function SecondaryPane({ pane, view, now, width, height }: { pane: PaneId; view:
 }
 
 /** The operator's cockpit: header, members, the secondary panes, footer; or the detail, help or palette. */
-export function CockpitScreen({ view, size, now }: CockpitScreenProps) {
+export function CockpitScreen({ view, size, now, operations, currentRun }: CockpitScreenProps) {
   const layout = cockpitLayout(view, size, now);
   const { ui } = view;
   const width = size.columns;
@@ -148,6 +161,33 @@ export function CockpitScreen({ view, size, now }: CockpitScreenProps) {
     body = <HelpOverlay entries={helpEntries(context)} width={width} height={layout.bodyRows} />;
   } else if (ui.overlay === 'palette') {
     body = <CommandPalette query={ui.paletteQuery} items={paletteItems(ui.paletteQuery, context)} selectedIndex={ui.paletteIndex} width={width} height={layout.bodyRows} />;
+  } else if (ui.modal && operations) {
+    // The dialog on top; the members table keeps updating under it.
+    const membersRows = Math.min(layout.membersRows, Math.max(0, layout.bodyRows - 12));
+    body = (
+      <>
+        <OperationDialog
+          modal={ui.modal}
+          snapshot={view.snapshot}
+          operations={operations}
+          now={now}
+          width={width}
+          height={layout.bodyRows - membersRows}
+          {...(currentRun ? { current: currentRun } : {})}
+        />
+        <MembersTable
+          members={view.members}
+          totalCount={view.totalMembers}
+          alerts={view.snapshot.alerts}
+          thresholdBytes={view.thresholdBytes}
+          focused={false}
+          width={width}
+          height={membersRows}
+          {...(view.snapshot.leader === undefined ? {} : { leader: view.snapshot.leader })}
+          {...(view.selectedMember === undefined ? {} : { selectedMember: view.selectedMember })}
+        />
+      </>
+    );
   } else if (view.detail) {
     body = <MemberDetail member={view.detail.member} health={view.detail.health} now={now} width={width} height={layout.bodyRows} />;
   } else {
@@ -183,6 +223,11 @@ export function CockpitScreen({ view, size, now }: CockpitScreenProps) {
   return (
     <Box flexDirection="column" width={width} height={size.rows} overflowY="hidden">
       {layout.headerRows > 0 ? <Header snapshot={view.snapshot} now={now} width={width} /> : null}
+      {layout.incidentRows > 0 && view.snapshot.incident ? (
+        <Box height={layout.incidentRows} overflowY="hidden">
+          <IncidentPanel incident={view.snapshot.incident} now={now} width={width} />
+        </Box>
+      ) : null}
       <Box flexDirection="column" height={layout.bodyRows} overflowY="hidden">
         {body}
       </Box>

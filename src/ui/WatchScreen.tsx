@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import { Footer } from '../../components/Footer.js';
 import { Header, headerHeight } from '../../components/Header.js';
 import { HelpOverlay } from '../../components/HelpOverlay.js';
+import { IncidentPanel, incidentPanelHeight } from '../../components/IncidentPanel.js';
 import { LagPane } from '../../components/LagPane.js';
 import { MemberDetail } from '../../components/MemberDetail.js';
 import { MembersTable } from '../../components/MembersTable.js';
@@ -125,7 +126,10 @@ export function WatchScreen({ view, size, now }: WatchScreenProps) {
   const width = size.columns;
   const verdict = clusterVerdict(snapshot, now, view.thresholdBytes);
   const headerRows = headerHeight(snapshot, now, width, { large: true, maxStaleLines: 4 });
-  const bodyRows = Math.max(0, size.rows - 3 - headerRows - 1 - (ui.message ? 1 : 0));
+  const incident = snapshot.incident;
+  const chromeRows = 3 + headerRows + 1 + (ui.message ? 1 : 0);
+  const incidentRows = incident && ui.overlay !== 'help' ? Math.min(incidentPanelHeight(incident, now, width), Math.max(0, size.rows - chromeRows - 6)) : 0;
+  const bodyRows = Math.max(0, size.rows - chromeRows - incidentRows);
   const context = view.keymapContext;
   const footer = (
     <Footer
@@ -187,6 +191,11 @@ export function WatchScreen({ view, size, now }: WatchScreenProps) {
     <Box flexDirection="column" width={width} height={size.rows} overflowY="hidden">
       <Banner verdict={verdict} snapshot={snapshot} width={width} />
       <Header snapshot={snapshot} now={now} width={width} large maxStaleLines={4} />
+      {incidentRows > 0 && incident ? (
+        <Box height={incidentRows} overflowY="hidden">
+          <IncidentPanel incident={incident} now={now} width={width} large />
+        </Box>
+      ) : null}
       <Box flexDirection="column" height={bodyRows} overflowY="hidden">
         {body}
       </Box>

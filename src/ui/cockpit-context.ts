@@ -1,6 +1,8 @@
 import type { Dispatch } from 'react';
 import { createContext, useContext } from 'react';
-import type { CockpitAction, CockpitMessage, CockpitUiState } from './cockpit-state.js';
+import type { OperationRequest } from '../ops/operations.js';
+import type { OperationRun } from '../ops/runner.js';
+import type { CockpitAction, CockpitMessage, CockpitUiState, OperationModalState } from './cockpit-state.js';
 import { INITIAL_UI_STATE } from './cockpit-state.js';
 
 /**
@@ -28,6 +30,15 @@ export interface CockpitActions {
   paletteMove(delta: number, count: number): void;
   closePalette(): void;
   say(message: CockpitMessage | undefined): void;
+  modalOpen(modal: OperationModalState): void;
+  modalReview(request: OperationRequest): void;
+  modalTogglePreview(): void;
+  modalType(text: string): void;
+  modalDelete(): void;
+  modalNameError(text: string): void;
+  modalRunning(): void;
+  modalResult(run: OperationRun): void;
+  modalClose(): void;
   quit(): void;
 }
 
@@ -51,6 +62,15 @@ export function createCockpitActions(dispatch: Dispatch<CockpitAction>, quit: ()
     paletteMove: (delta, count) => dispatch({ type: 'paletteMove', delta, count }),
     closePalette: () => dispatch({ type: 'closePalette' }),
     say: (message) => dispatch({ type: 'message', message }),
+    modalOpen: (modal) => dispatch({ type: 'modalOpen', modal }),
+    modalReview: (request) => dispatch({ type: 'modalReview', request }),
+    modalTogglePreview: () => dispatch({ type: 'modalTogglePreview' }),
+    modalType: (text) => dispatch({ type: 'modalType', text }),
+    modalDelete: () => dispatch({ type: 'modalDelete' }),
+    modalNameError: (text) => dispatch({ type: 'modalNameError', text }),
+    modalRunning: () => dispatch({ type: 'modalRunning' }),
+    modalResult: (run) => dispatch({ type: 'modalResult', run }),
+    modalClose: () => dispatch({ type: 'modalClose' }),
     quit,
   };
 }

@@ -1,10 +1,23 @@
 import type { PaneId } from '../keymap/keymap.js';
 import type { Tone } from '../../components/theme.js';
+import type { OperationRequest } from '../ops/operations.js';
+import type { OperationRun } from '../ops/runner.js';
+import type { ModalCommand } from './operations-port.js';
 
 /** The focus ring, in Tab order. */
 export const PANES: readonly PaneId[] = ['members', 'lag', 'timeline', 'archive', 'backups'];
 
 export type Overlay = 'help' | 'palette';
+
+/**
+ * An operation's dialog, stage by stage: pick a candidate (or the restart's targets) → review the checks
+ * and the Preview and confirm → running → result (stays until dismissed).
+ */
+export type OperationModalState =
+  | { stage: 'pick'; command: ModalCommand; member?: string }
+  | { stage: 'review'; command: ModalCommand; request: OperationRequest; showPreview: boolean; typed: string; nameError?: string }
+  | { stage: 'running'; command: ModalCommand; request: OperationRequest }
+  | { stage: 'result'; command: ModalCommand; request: OperationRequest; run: OperationRun };
 
 export interface CockpitMessage {
   text: string;
@@ -25,6 +38,7 @@ export interface CockpitUiState {
   paletteQuery: string;
   paletteIndex: number;
   message?: CockpitMessage;
+  modal?: OperationModalState;
 }
 
 export const INITIAL_UI_STATE: CockpitUiState = {
@@ -53,7 +67,16 @@ export type CockpitAction =
   | { type: 'paletteDelete' }
   | { type: 'paletteMove'; delta: number; count: number }
   | { type: 'closePalette' }
-  | { type: 'message'; message: CockpitMessage | undefined };
+  | { type: 'message'; message: CockpitMessage | undefined }
+  | { type: 'modalOpen'; modal: OperationModalState }
+  | { type: 'modalReview'; request: OperationRequest }
+  | { type: 'modalTogglePreview' }
+  | { type: 'modalType'; text: string }
+  | { type: 'modalDelete' }
+  | { type: 'modalNameError'; text: string }
+  | { type: 'modalRunning' }
+  | { type: 'modalResult'; run: OperationRun }
+  | { type: 'modalClose' };
 
 /** Pure: the whole UI state machine. Keys become actions in the keyboard controller, never here. */
 export function cockpitReducer(state: CockpitUiState, action: CockpitAction): CockpitUiState {
@@ -103,5 +126,38 @@ export function cockpitReducer(state: CockpitUiState, action: CockpitAction): Co
       return { ...state, overlay: undefined, paletteQuery: '', paletteIndex: 0 };
     case 'message':
       return { ...state, message: action.message };
+    default:
+      return modalReducer(state, action);
+  }
+}
+
+/** The operation dialog's transitions; an action that does not fit the current stage changes nothing. */
+function modalReducer(state: CockpitUiState, action: CockpitAction): CockpitUiState {
+  const modal = state.modal;
+  switch (action.type) {
+    case 'modalOpen':
+      return { ...state, modal: action.modal, overlay: undefined, detailMember: undefined, message: undefined };
+    case 'modalReview':
+      if (!modal || (modal.stage !== 'pick' && modal.stage !== 'review')) return state;
+      return { ...state, modal: { stage: 'review', command: modal.command, request: action.request, showPreview: false, typed: '' } };
+    case 'modalTogglePreview':
+      return modal?.stage === 'review' ? { ...state, modal: { ...modal, showPreview: !modal.showPreview } } : state;
+    case 'modalType':
+      if (modal?.stage !== 'review') return state;
+      return { ...state, modal: { stage: 'review', command: modal.command, request: modal.request, showPreview: modal.showPreview, typed: modal.typed + action.text } };
+    case 'modalDelete':
+      return modal?.stage === 'review' ? { ...state, modal: { ...modal, typed: Array.from(modal.typed).slice(0, -1).join('') } } : state;
+    case 'modalNameError':
+      return modal?.stage === 'review' ? { ...state, modal: { ...modal, typed: '', nameError: action.text } } : state;
+    case 'modalRunning':
+      return modal?.stage === 'review' ? { ...state, modal: { stage: 'running', command: modal.command, request: modal.request } } : state;
+    case 'modalResult':
+      // The result stays until dismissed, whatever stage the dialog was in (a refusal comes straight back).
+      if (!modal || modal.stage === 'pick') return state;
+      return { ...state, modal: { stage: 'result', command: modal.command, request: modal.request, run: action.run } };
+    case 'modalClose':
+      return modal ? { ...state, modal: undefined } : state;
+    default:
+      return state;
   }
 }

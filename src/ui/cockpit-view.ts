@@ -1,5 +1,5 @@
 import type { LagSeries } from '../../components/LagPane.js';
-import type { KeymapContext } from '../keymap/keymap.js';
+import type { CommandId, KeymapContext } from '../keymap/keymap.js';
 import type { ClusterEvent, ClusterSnapshot, MemberView } from '../model/snapshot.js';
 import type { LagSample } from '../model/store.js';
 import type { CockpitUiState } from './cockpit-state.js';
@@ -14,6 +14,8 @@ export interface CockpitConfig {
   readOnly: boolean;
   /** False until the operations layer exists: every operation key then says so. */
   operationsAvailable: boolean;
+  /** The cockpit can write a timeline export (T). */
+  timelineExportAvailable?: boolean;
 }
 
 /** Everything the screens render, derived from the store's data and the UI state. Pure. */
@@ -69,6 +71,8 @@ export function buildCockpitView(input: {
   lagHistories: ReadonlyMap<string, readonly LagSample[]>;
   ui: CockpitUiState;
   config: CockpitConfig;
+  /** The runner's first blocker for a command now (undefined: it can run). */
+  precondition?: (command: CommandId, selectedMember: string | undefined) => string | undefined;
 }): CockpitView {
   const { snapshot, ui, config } = input;
   const members = filterMembers(snapshot.members, ui.filter);
@@ -92,7 +96,10 @@ export function buildCockpitView(input: {
     operationsAvailable: config.operationsAvailable,
     focusedPane: ui.focusedPane,
     ...(selectedMember === undefined ? {} : { selectedMember }),
+    ...(config.timelineExportAvailable ? { timelineExportAvailable: true } : {}),
   };
+  const { precondition } = input;
+  if (precondition) keymapContext.precondition = (command) => precondition(command, selectedMember);
   return {
     snapshot,
     config,

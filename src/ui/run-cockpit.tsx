@@ -2,6 +2,7 @@ import { render } from 'ink';
 import { themeFromEnv } from '../../components/theme.js';
 import type { ClusterStore } from '../model/store.js';
 import { App } from './App.js';
+import type { OperationsPort } from './operations-port.js';
 import type { CockpitMode } from './cockpit-view.js';
 
 export interface RunCockpitOptions {
@@ -12,6 +13,10 @@ export interface RunCockpitOptions {
   stdin?: NodeJS.ReadStream;
   /** Defaults to process.env (NO_COLOR). */
   env?: Record<string, string | undefined>;
+  /** The operations runner (read-only in watch mode and with --read-only). */
+  operations?: OperationsPort;
+  /** The T key's export (writes a file, returns its path). */
+  exportTimeline?: () => string;
   /** Frames per second at most (default 20: enough for a cockpit, cheap over SSH). */
   maxFps?: number;
 }
@@ -24,11 +29,21 @@ export interface RunCockpitOptions {
 export async function runCockpit(store: ClusterStore, options: RunCockpitOptions): Promise<void> {
   const env = options.env ?? process.env;
   const instance = render(
-    <App store={store} mode={options.mode} readOnly={options.readOnly || options.mode === 'watch'} theme={themeFromEnv(env)} />,
+    <App
+      store={store}
+      mode={options.mode}
+      readOnly={options.readOnly || options.mode === 'watch'}
+      theme={themeFromEnv(env)}
+      {...(options.operations ? { operations: options.operations } : {})}
+      {...(options.exportTimeline ? { exportTimeline: options.exportTimeline } : {})}
+    />,
     {
       stdout: options.stdout ?? process.stdout,
       stdin: options.stdin ?? process.stdin,
       alternateScreen: true,
+      // The cockpit only runs on a terminal (the command checks): interactive whatever the environment
+      // says — Ink would otherwise go non-interactive when CI is set, and draw nothing until exit.
+      interactive: Boolean((options.stdout ?? process.stdout).isTTY),
       exitOnCtrlC: false,
       patchConsole: true,
       maxFps: options.maxFps ?? 20,

@@ -130,6 +130,17 @@ describe('IncidentTracker', () => {
     expect(transitions[0]?.message).toBe('leader db1 answers again; no failover happened');
   });
 
+  it("a switchover's short PostgreSQL restart is no incident; PostgreSQL down for 5 s while Patroni answers is", () => {
+    const tracker = new IncidentTracker();
+    const sqlDown = (at: number) => ({ member: 'db1', at, restOk: true, sqlOk: false, sqlError: 'the database system is shutting down' });
+    expect(tracker.update({ snapshot: snapshotAt(FAKE_NOW), leaderProbe: sqlDown(FAKE_NOW), now: FAKE_NOW }).view).toBeUndefined();
+    expect(tracker.update({ snapshot: snapshotAt(FAKE_NOW + 2000), leaderProbe: sqlDown(FAKE_NOW + 2000), now: FAKE_NOW + 2000 }).view).toBeUndefined();
+    expect(tracker.update({ snapshot: snapshotAt(FAKE_NOW + 2500), leaderProbe: alive, now: FAKE_NOW + 2500 }).view).toBeUndefined();
+    tracker.update({ snapshot: snapshotAt(FAKE_NOW + 3000), leaderProbe: sqlDown(FAKE_NOW + 3000), now: FAKE_NOW + 3000 });
+    const held = tracker.update({ snapshot: snapshotAt(FAKE_NOW + 8000), leaderProbe: sqlDown(FAKE_NOW + 8000), now: FAKE_NOW + 8000 });
+    expect(held.view?.witnesses.map((w) => w.source)).toEqual(['sql']);
+  });
+
   it('HAProxy alone does not make an incident (the leader itself must fail to answer)', () => {
     const tracker = new IncidentTracker();
     const snapshot = snapshotAt(FAKE_NOW, (r) => r.haproxy && (r.haproxy.writeTargets = []));

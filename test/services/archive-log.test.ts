@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ArchiveLogReader, archiveLogPath } from '../../src/services/archive-log.js';
+import { createTransport } from '../../src/services/exec/transport.js';
 import { ServiceError } from '../../src/services/types.js';
 import { waitFor } from '../../src/util/wait.js';
 import { labQuery, testLab } from '../support/lab.js';
@@ -25,11 +26,20 @@ describe("the leader's archive log", () => {
     expect(await reader.tail(leader, 1)).toHaveLength(1);
   });
 
-  it('a member without a log: a ServiceError saying what tail said', async () => {
+  it('reads the same lines through a transport (tail) as directly from the file', async () => {
+    const leader = await waitForHealthyCluster(cluster);
+    const viaTail = new ArchiveLogReader(cluster.archiveLog as NonNullable<typeof cluster.archiveLog>, { transportFor: (c) => createTransport(c, { source: 'archive-log' }) });
+    expect(await viaTail.tail(leader, 5)).toEqual(await reader.tail(leader, 5));
+  });
+
+  it('a member without a log: a ServiceError saying why, read directly or through tail', async () => {
     const error = await reader.tail('db-none', 5).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServiceError);
     expect(error).toMatchObject({ source: 'archive-log', kind: 'failed' });
-    expect((error as Error).message).toMatch(/tail of db-none's archive log .*db-none\/archive\.log exited 1 on local: tail: cannot open/);
+    expect((error as Error).message).toMatch(/cannot read the archive log .*db-none\/archive\.log \(ENOENT\)/);
+    const viaTail = new ArchiveLogReader(cluster.archiveLog as NonNullable<typeof cluster.archiveLog>, { transportFor: (c) => createTransport(c, { source: 'archive-log' }) });
+    const tailError = await viaTail.tail('db-none', 5).catch((e: unknown) => e);
+    expect((tailError as Error).message).toMatch(/tail of db-none's archive log .*db-none\/archive\.log exited 1 on local: tail: cannot open/);
     expect(archiveLogPath('/x/{member}/a-{member}.log', 'db1')).toBe('/x/db1/a-db1.log');
   });
 });

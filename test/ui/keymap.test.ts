@@ -151,7 +151,7 @@ describe('generated help, footer and palette', () => {
     const items = paletteItems('swtch', cockpit);
     expect(items[0]?.id).toBe('op.switchover');
     expect(items[0]?.disabledReason).toBe(OPERATIONS_NOT_AVAILABLE_REASON);
-    expect(paletteItems('', cockpit).length).toBe(KEYMAP.filter((c) => c.scope !== 'input' && c.id !== 'view.palette').length);
+    expect(paletteItems('', cockpit).length).toBe(KEYMAP.filter((c) => c.scope !== 'input' && c.scope !== 'modal' && c.id !== 'view.palette').length);
     expect(fuzzyScore('xyz', 'Help')).toBeUndefined();
   });
 });
