@@ -477,7 +477,10 @@ export async function labUp(options: LabOptions, log: LabLog, signal?: AbortSign
     };
     const ensureStillRunning = (): void => {
       for (const record of startedNow) {
-        if (!isAlive(record)) {
+        // Just started, so the pid cannot have been reused: existence (not a zombie) is the test. Its command
+        // line is not, since /proc shows it empty or half-replaced while setpriv execs the daemon.
+        const info = processInfo(record.pid);
+        if (!info || info.state === 'Z' || info.state === 'X') {
           const logFile = logFileOf(topology, record.name);
           throw new LabError(`${record.name} exited right after it started; last lines of ${logFile}:\n${tailFile(logFile, 15)}`);
         }

@@ -53,7 +53,7 @@ SELECT pg_is_in_recovery() AS in_recovery,
        CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() END AS replay_paused,
        CASE WHEN NOT pg_is_in_recovery() THEN NULL
             WHEN pg_last_wal_receive_lsn() IS NOT NULL AND pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_delay_seconds,
+            ELSE greatest(0, extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()))::float8 END AS replay_delay_seconds,
        CASE WHEN pg_is_in_recovery()
             THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver WHERE received_tli > 0 LIMIT 1), (pg_control_checkpoint()).timeline_id)
             ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline;
@@ -73,22 +73,22 @@ SELECT archived_count, last_archived_wal, last_archived_time, failed_count, last
 SELECT coalesce(state, 'unknown') AS state, count(*)::int AS count
   FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1;
 SELECT pid, usename, datname, application_name, host(client_addr) AS client_addr, state, xact_start,
-       extract(epoch FROM now() - xact_start)::float8 AS xact_age_seconds,
-       extract(epoch FROM now() - query_start)::float8 AS query_age_seconds,
+       greatest(0, extract(epoch FROM clock_timestamp() - xact_start))::float8 AS xact_age_seconds,
+       greatest(0, extract(epoch FROM clock_timestamp() - query_start))::float8 AS query_age_seconds,
        wait_event, left(query, ${QUERY_TEXT_LIMIT}) AS query
   FROM pg_stat_activity
  WHERE backend_type = 'client backend' AND xact_start IS NOT NULL AND pid <> pg_backend_pid()
  ORDER BY xact_start LIMIT ${longestLimit};
 SELECT pid, usename, datname, application_name, host(client_addr) AS client_addr, state, xact_start,
-       extract(epoch FROM now() - xact_start)::float8 AS xact_age_seconds,
-       extract(epoch FROM now() - state_change)::float8 AS query_age_seconds,
+       greatest(0, extract(epoch FROM clock_timestamp() - xact_start))::float8 AS xact_age_seconds,
+       greatest(0, extract(epoch FROM clock_timestamp() - state_change))::float8 AS query_age_seconds,
        wait_event, left(query, ${QUERY_TEXT_LIMIT}) AS query
   FROM pg_stat_activity
  WHERE backend_type = 'client backend' AND state LIKE 'idle in transaction%'
  ORDER BY state_change LIMIT ${idleLimit};
 SELECT blocked.pid AS blocked_pid, blocking.pid AS blocking_pid,
        left(blocked.query, ${QUERY_TEXT_LIMIT}) AS blocked_query, left(blocking.query, ${QUERY_TEXT_LIMIT}) AS blocking_query,
-       extract(epoch FROM now() - blocked.query_start)::float8 AS blocked_seconds
+       greatest(0, extract(epoch FROM clock_timestamp() - blocked.query_start))::float8 AS blocked_seconds
   FROM pg_stat_activity blocked
   CROSS JOIN LATERAL unnest(pg_blocking_pids(blocked.pid)) AS b(pid)
   JOIN pg_stat_activity blocking ON blocking.pid = b.pid
