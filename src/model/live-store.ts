@@ -333,7 +333,14 @@ export class LiveClusterStore implements ClusterStore {
       const timeoutMs = this.timeoutFor(task.key);
       const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(timeoutMs)]);
       try {
-        await task.run({ signal, timeoutMs });
+        // A source that ignores its signal must not freeze its loop: past twice its timeout it is abandoned.
+        let guard: NodeJS.Timeout | undefined;
+        await Promise.race([
+          task.run({ signal, timeoutMs }),
+          new Promise<never>((_, reject) => {
+            guard = setTimeout(() => reject(new Error(`did not return within ${2 * timeoutMs} ms`)), 2 * timeoutMs + 100);
+          }),
+        ]).finally(() => clearTimeout(guard));
         task.failures = 0;
         this.markSource(task.key, started, undefined);
       } catch (error) {

@@ -23,13 +23,14 @@ export function createServiceSources(cluster: ClusterConfig, env: NodeJS.Process
   const archiveLog = cluster.archiveLog ? ArchiveLogReader.fromConfig(cluster.archiveLog) : undefined;
   const postgres = new Map<string, { key: string; client: PostgresMemberClient }>();
 
-  const memberClient = (member: { name: string; host: string; port: number }): PostgresMemberClient => {
+  const probes = new Map<string, { key: string; client: PostgresMemberClient }>();
+  const memberClient = (member: { name: string; host: string; port: number }, pool = postgres): PostgresMemberClient => {
     const key = `${member.host}:${member.port}`;
-    let entry = postgres.get(member.name);
+    let entry = pool.get(member.name);
     if (!entry || entry.key !== key) {
       void entry?.client.close().catch(() => undefined);
       entry = { key, client: PostgresMemberClient.fromConfig(cluster.postgres, member, env) };
-      postgres.set(member.name, entry);
+      pool.set(member.name, entry);
     }
     return entry.client;
   };
@@ -49,10 +50,11 @@ export function createServiceSources(cluster: ClusterConfig, env: NodeJS.Process
     etcdHealth: (o: CallOptions) => etcd.clusterHealth(o),
     postgres: (member, o: CallOptions) => memberClient(member).status(o),
     pingPostgres: async (member, o: CallOptions) => {
-      await memberClient(member).query('SELECT 1', o);
+      // Its own connection: the probe's short timeout must never tear down the status poll's connection.
+      await memberClient(member, probes).query('SELECT 1', o);
     },
     close: async () => {
-      await Promise.allSettled([patroni.close(), haproxy?.close(), ...[...postgres.values()].map((e) => e.client.close())]);
+      await Promise.allSettled([patroni.close(), haproxy?.close(), ...[...postgres.values(), ...probes.values()].map((e) => e.client.close())]);
       etcd.close();
     },
   };
