@@ -10,7 +10,7 @@ import { MissingPackagesError, PG_BIN_DIR, missingLabPackages } from './prerequi
 import type { CommandResult, LabReadiness } from './probe.js';
 import { getJson, probeLab, runCommand } from './probe.js';
 import type { RunAs } from './processes.js';
-import { isOurProcessAlive, lookupUser, processInfo, spawnDaemon, stopProcess, tailFile } from './processes.js';
+import { isJustStartedProcessRunning, isOurProcessAlive, lookupUser, processInfo, spawnDaemon, stopProcess, tailFile } from './processes.js';
 import { waitFor } from '../util/wait.js';
 import { renderTemplate } from './template.js';
 import type { LabOptions, LabTopology } from './topology.js';
@@ -479,8 +479,7 @@ export async function labUp(options: LabOptions, log: LabLog, signal?: AbortSign
       for (const record of startedNow) {
         // Just started, so the pid cannot have been reused: existence (not a zombie) is the test. Its command
         // line is not, since /proc shows it empty or half-replaced while setpriv execs the daemon.
-        const info = processInfo(record.pid);
-        if (!info || info.state === 'Z' || info.state === 'X') {
+        if (!isJustStartedProcessRunning(record.pid)) {
           const logFile = logFileOf(topology, record.name);
           throw new LabError(`${record.name} exited right after it started; last lines of ${logFile}:\n${tailFile(logFile, 15)}`);
         }

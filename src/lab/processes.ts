@@ -117,6 +117,16 @@ export function processInfo(pid: number): ProcessInfo | undefined {
 }
 
 /**
+ * Is this pid a running process (not a zombie)? For a process we have just started, where the pid cannot
+ * have been reused: its /proc command line is empty or half-replaced while it execs, so the marker check of
+ * isOurProcessAlive would call it dead.
+ */
+export function isJustStartedProcessRunning(pid: number): boolean {
+  const info = processInfo(pid);
+  return info !== undefined && info.state !== 'Z' && info.state !== 'X';
+}
+
+/**
  * Is this pid alive and still the process we started? A zombie (state Z) or a dead one (X) is not alive,
  * and a recycled pid is recognised by its command line not carrying our marker (a path inside the lab).
  */

@@ -304,6 +304,8 @@ export class PostgresMemberClient {
       if (AUTH_SQLSTATES.has(code)) return new ServiceError('postgres', 'auth', `${this.what} refused ${this.options.user}: ${message}`, this.endpoint, { cause: error });
       if (code === '57014') return new ServiceError('postgres', 'timeout', `${this.what} cancelled the status query (statement_timeout ${this.options.timeoutMs} ms)`, this.endpoint, { cause: error });
       if (code === '57P03') return new ServiceError('postgres', 'unreachable', `${this.what} is not accepting connections yet: ${message}`, this.endpoint, { cause: error });
+      // The server ended this session (pg_terminate_backend, a shutdown, a crash): the connection is gone.
+      if (code === '57P01' || code === '57P02') return new ServiceError('postgres', 'unreachable', `${this.what} closed the connection: ${message}`, this.endpoint, { cause: error });
       return new ServiceError('postgres', 'failed', `${this.what} answered an error (${code}): ${message}`, this.endpoint, { cause: error });
     }
     if (/timeout expired|Connection terminated due to connection timeout/i.test(message)) {

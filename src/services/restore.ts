@@ -7,7 +7,7 @@ import type { ClusterConfig } from '../config/schema.js';
 import { isPortFree } from '../lab/ports.js';
 import { PG_BIN_DIR } from '../lab/prerequisites.js';
 import type { RunAs } from '../lab/processes.js';
-import { isOurProcessAlive, lookupUser, spawnDaemon, stopProcess, tailFile } from '../lab/processes.js';
+import { isJustStartedProcessRunning, isOurProcessAlive, lookupUser, spawnDaemon, stopProcess, tailFile } from '../lab/processes.js';
 import type { BarmanAdapter } from './barman.js';
 import { PostgresMemberClient } from './postgres.js';
 import type { CallOptions } from './types.js';
@@ -415,7 +415,7 @@ export async function waitRecovered(
   try {
     for (;;) {
       options.signal?.throwIfAborted();
-      if (!isOurProcessAlive(server.pid, server.dataDir)) {
+      if (!isJustStartedProcessRunning(server.pid)) {
         const log = fs.existsSync(server.logFile) ? fs.readFileSync(server.logFile, 'utf8') : '';
         const fatal = fatalLines(log);
         throw new ServiceError('postgres', 'failed', `the restored server stopped: ${fatal.join(' / ') || tailFile(server.logFile, 5)}`);

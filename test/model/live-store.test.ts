@@ -149,7 +149,9 @@ describe('LiveClusterStore', () => {
     store = new LiveClusterStore({ cluster, sources, pollIntervalMs: 10, lagHistoryCapacity: 5 });
     store.start();
     await store.whenFirstComplete();
-    await until('lag samples to wrap', () => (sources.calls['postgres:db1'] ?? 0) > 30);
+    await until('the lag history to fill', () => store?.getLagHistory('db2').length === 5);
+    const first = store.getLagHistory('db2')[0]?.at;
+    await until('older samples to be dropped', () => (store?.getLagHistory('db2')[0]?.at ?? 0) > (first ?? 0));
     const history = store.getLagHistory('db2');
     expect(history.length).toBe(5);
     expect(store.getLagHistory('db1')).toEqual([]);
