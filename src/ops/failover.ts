@@ -98,7 +98,11 @@ async function* runFailover(context: OpsContext, params: FailoverParams, signal:
   const answer = await post;
   if (settled?.error) throw settled.error;
   yield stepEnded(context, request, 'done', `Patroni answered ${answer?.httpStatus ?? '?'}${answer?.message ? `: ${answer.message}` : ''}`);
-  const verified = yield* verifyLeaderChange(context, oldLeader, candidate, signal, { requestSettled: () => undefined, oldLeaderRejoins: oldLeaderAlive });
+  const verified = yield* verifyLeaderChange(context, oldLeader, candidate, signal, {
+    requestSettled: () => undefined,
+    oldLeaderRejoins: oldLeaderAlive,
+    milestoneTitle: `Failover done: ${candidate.name} is the leader`,
+  });
   if (oldLeader && !oldLeaderAlive) yield log(`${oldLeader.name} was down: bring it back and it rejoins as a replica (or reinit it)`);
   const verifiedAfterMs = context.now() - requestedAt;
   return {

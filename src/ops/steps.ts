@@ -20,6 +20,17 @@ export function log(message: string): OperationEvent {
 }
 
 /**
+ * A step reported (started and done at once) as soon as the steps it names are verified, while the others
+ * still run: a switchover is done when writes reach the new leader, and the old leader's rejoin trails it.
+ */
+export interface Milestone {
+  id: string;
+  title: string;
+  detail?: string;
+  after: string[];
+}
+
+/**
  * Run verification steps side by side (each: started now, ended when its check resolves), yielding each
  * end as it happens. When one fails, the others are aborted and the failure is thrown.
  */
@@ -27,6 +38,7 @@ export async function* concurrentSteps(
   context: Pick<OpsContext, 'now'>,
   signal: AbortSignal,
   steps: Array<{ id: string; title: string; check: (signal: AbortSignal) => Promise<string | undefined> }>,
+  milestone?: Milestone,
 ): AsyncGenerator<OperationEvent, void> {
   const controller = new AbortController();
   const combined = AbortSignal.any([signal, controller.signal]);
@@ -34,6 +46,8 @@ export async function* concurrentSteps(
   for (const s of started) yield s;
   type Settled = { index: number; ok: true; detail: string | undefined } | { index: number; ok: false; error: unknown };
   const pending = new Map<number, Promise<Settled>>();
+  const done = new Set<string>();
+  let milestoneReported = false;
   steps.forEach((s, index) => {
     pending.set(
       index,
@@ -49,6 +63,13 @@ export async function* concurrentSteps(
     const step = started[settled.index] as StepEvent;
     if (settled.ok) {
       yield stepEnded(context, step, 'done', settled.detail);
+      done.add(step.id);
+      if (milestone && !milestoneReported && milestone.after.every((id) => done.has(id))) {
+        milestoneReported = true;
+        const at = stepStarted(context, milestone.id, milestone.title);
+        yield at;
+        yield stepEnded(context, at, 'done', milestone.detail);
+      }
       continue;
     }
     controller.abort(new Error('another verification failed'));

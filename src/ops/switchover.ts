@@ -16,6 +16,7 @@ import {
   writePortLabel,
 } from './checks.js';
 import type { OpsContext } from './context.js';
+import type { Milestone } from './steps.js';
 import { concurrentSteps, log, stepEnded, stepStarted, warning } from './steps.js';
 import type { OperationDefinition, OperationEvent, OperationPlan, OperationResult, PreconditionContext, Preconditions, Reason } from './types.js';
 import { PreconditionError } from './types.js';
@@ -25,7 +26,9 @@ import { waitUntil } from './wait.js';
 /**
  * Planned switchover (runbook "Planned Switchover"): to a chosen or the best candidate, now or at a time;
  * or cancel a scheduled one. Done only when verified: the leader key moved (etcd watch), the new leader
- * runs, the old leader streams from it, and a fresh connection through the HAProxy write port lands on it.
+ * runs, and a fresh connection through the HAProxy write port lands on it and takes a write — the "done"
+ * step is reported at that moment; the old leader's rejoin (streaming from the new leader) is verified
+ * after it, and the operation returns once both hold.
  */
 
 export interface SwitchoverParams {
@@ -182,7 +185,7 @@ export async function* verifyLeaderChange(
   from: MemberView | undefined,
   to: MemberView,
   signal: AbortSignal,
-  options: { requestSettled: () => { error?: unknown } | undefined; oldLeaderRejoins: boolean },
+  options: { requestSettled: () => { error?: unknown } | undefined; oldLeaderRejoins: boolean; milestoneTitle?: string },
 ): AsyncGenerator<OperationEvent, { timeline?: number }> {
   const leaderKey = stepStarted(context, 'leader-key', `Leader key moves to ${to.name}`);
   yield leaderKey;
@@ -205,14 +208,26 @@ export async function* verifyLeaderChange(
   const status = await memberRunsAsLeader(context, to, signal);
   yield stepEnded(context, running, 'done', `${to.name}: role ${status.rawRole || status.role}, state ${status.rawState}, timeline ${status.timeline ?? '?'}`);
 
+  // Writes reaching the new leader through the write port is what clients need: the operation reports
+  // "done" the moment that is verified, and the old leader's rejoin (a replica again, streaming from the
+  // new leader) is verified after it, trailing, before the operation returns.
   const checks: Array<{ id: string; title: string; check: (s: AbortSignal) => Promise<string | undefined> }> = [];
-  if (from && options.oldLeaderRejoins) {
-    checks.push({ id: 'old-leader-streaming', title: `${from.name} streams from ${to.name}`, check: (s) => replicaStreamsFrom(context, to, from.name, s) });
-  }
   if (context.probeWritePort) {
     checks.push({ id: 'write-port', title: `HAProxy write port reaches ${to.name}`, check: (s) => writePortReaches(context, to, s) });
   }
-  yield* concurrentSteps(context, signal, checks);
+  if (from && options.oldLeaderRejoins) {
+    checks.push({ id: 'old-leader-streaming', title: `${from.name} rejoins, streaming from ${to.name}`, check: (s) => replicaStreamsFrom(context, to, from.name, s) });
+  }
+  const write = context.cluster.haproxy?.write;
+  const milestone: Milestone | undefined = checks.length
+    ? {
+        id: 'done',
+        title: options.milestoneTitle ?? `${to.name} is the leader`,
+        detail: context.probeWritePort && write ? `writes reach ${to.name} through ${write.host}:${write.port}` : `${checks.map((c) => c.title).join('; ')}`,
+        after: [checks[0]?.id as string],
+      }
+    : undefined;
+  yield* concurrentSteps(context, signal, checks, milestone);
   context.store.refresh();
   return status.timeline === undefined ? {} : { timeline: status.timeline };
 }
@@ -276,6 +291,7 @@ async function* runSwitchover(context: OpsContext, params: SwitchoverParams, sig
     const verified = yield* verifyLeaderChange(context, leader, candidate, signal, {
       requestSettled: () => (settled?.error && !isStatusUnknown(settled.error) ? settled : undefined),
       oldLeaderRejoins: true,
+      milestoneTitle: `Switchover done: ${candidate.name} is the leader`,
     });
     const verifiedAfterMs = context.now() - requestedAt;
     // Patroni answers once it sees the new leader; it has by now, but don't leave the request behind.

@@ -1,10 +1,7 @@
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { LabTopology } from '../../src/lab/topology.js';
+import { describe, expect, inject, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { testLab } from '../support/lab.js';
-import type { OpsWorkspace } from './support.js';
-import { opsWorkspace, waitHealthy, writePortTarget } from './support.js';
+import { labOpsSuite, opsWorkspace, waitHealthy, writePortTarget } from './support.js';
 
 /**
  * The failover drill through the CLI on the shared lab: SIGKILL of the leader's Patroni and postmaster,
@@ -12,22 +9,12 @@ import { opsWorkspace, waitHealthy, writePortTarget } from './support.js';
  * old leader, restarted by the lab, rejoins as a streaming replica. Ends healthy.
  */
 
-let topology: LabTopology;
-let workspace: OpsWorkspace;
-
-beforeAll(async () => {
-  topology = testLab();
-  workspace = opsWorkspace(inject('labDir'));
-  await waitHealthy(topology);
-});
-afterAll(() => {
-  fs.rmSync(workspace.dir, { recursive: true, force: true });
-});
+const suite = labOpsSuite();
 
 describe('failover drill on the lab', () => {
   it('measures the time to a new leader (≈ ttl) and to writes; the old leader rejoins', async () => {
-    const before = await waitHealthy(topology);
-    const result = await runCli(['drill', '--config', workspace.config, '--yes', '--json'], { timeoutMs: 400_000 });
+    const before = await waitHealthy(suite.topology);
+    const result = await runCli(['drill', '--config', suite.workspace.config, '--yes', '--json'], { timeoutMs: 400_000 });
     process.stderr.write(result.stderr);
     expect(result.code, result.stderr).toBe(0);
     const doc = JSON.parse(result.stdout) as { status: string; result: { details: { oldLeader: string; newLeader: string; ttlSeconds: number; leaderKeyAfterMs: number; newLeaderAfterMs: number; writesAfterMs: number; rejoinAfterMs: number } } };
@@ -38,10 +25,10 @@ describe('failover drill on the lab', () => {
     expect(d.leaderKeyAfterMs).toBeGreaterThan(d.ttlSeconds * 1000 * 0.5);
     expect(d.leaderKeyAfterMs).toBeLessThan(d.ttlSeconds * 1000 + 30_000);
     expect(d.writesAfterMs).toBeGreaterThanOrEqual(d.newLeaderAfterMs);
-    const health = await waitHealthy(topology);
+    const health = await waitHealthy(suite.topology);
     expect(health.leader).toBe(d.newLeader);
     expect(health.streaming).toContain(d.oldLeader);
-    expect(await writePortTarget(topology)).toEqual({ member: d.newLeader, inRecovery: false });
+    expect(await writePortTarget(suite.topology)).toEqual({ member: d.newLeader, inRecovery: false });
   }, 420_000);
 
   it('the drill refuses on a cluster that is not a lab', async () => {

@@ -1,12 +1,10 @@
 import fs from 'node:fs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import type { LabTopology } from '../../src/lab/topology.js';
+import { describe, expect, it } from 'vitest';
 import { readAuditLog } from '../../src/ops/audit.js';
 import { waitFor } from '../../src/util/wait.js';
 import { runCli } from '../support/cli.js';
 import { labQuery, testLab } from '../support/lab.js';
-import type { OpsWorkspace } from './support.js';
-import { memberOf, openOps, opsWorkspace, waitForSnapshot, waitHealthy, writePortTarget } from './support.js';
+import { labOpsSuite, memberOf, openOps, waitForSnapshot, waitHealthy, writePortTarget } from './support.js';
 
 /**
  * Refusals on the shared lab, each with its reason and no change to the cluster: the leader itself, an
@@ -14,64 +12,49 @@ import { memberOf, openOps, opsWorkspace, waitForSnapshot, waitHealthy, writePor
  * runs, read-only mode. "No change": the leader and the write port's target are the same after.
  */
 
-let topology: LabTopology;
-let workspace: OpsWorkspace;
-
-beforeAll(() => {
-  topology = testLab();
-  workspace = opsWorkspace(inject('labDir'));
-});
-beforeEach(async () => {
-  await waitHealthy(topology);
-});
-afterEach(async () => {
-  expect((await waitHealthy(topology)).ready).toBe(true);
-});
-afterAll(() => {
-  fs.rmSync(workspace.dir, { recursive: true, force: true });
-});
+const suite = labOpsSuite({ healthyAroundEach: true });
 
 async function expectUnchanged(leader: string | undefined): Promise<void> {
-  const after = await waitHealthy(topology);
+  const after = await waitHealthy(suite.topology);
   expect(after.leader).toBe(leader);
-  expect(await writePortTarget(topology)).toEqual({ member: leader, inRecovery: false });
+  expect(await writePortTarget(suite.topology)).toEqual({ member: leader, inRecovery: false });
 }
 
 describe('refusals on the lab', () => {
   it('switchover to the leader: refused with the reason, exit 1, audited, nothing changes', async () => {
-    const { leader } = await waitHealthy(topology);
-    const result = await runCli(['switchover', '--config', workspace.config, '--to', leader as string, '--yes']);
+    const { leader } = await waitHealthy(suite.topology);
+    const result = await runCli(['switchover', '--config', suite.workspace.config, '--to', leader as string, '--yes']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`${leader} is already the leader`);
-    const last = readAuditLog(workspace.auditLog).at(-1);
+    const last = readAuditLog(suite.workspace.auditLog).at(-1);
     expect(last).toMatchObject({ event: 'refused', operation: 'switchover', reasons: [`${leader} is already the leader`] });
     await expectUnchanged(leader);
   });
 
   it('switchover to an unknown member: refused, listing the members', async () => {
-    const { leader } = await waitHealthy(topology);
-    const result = await runCli(['switchover', '--config', workspace.config, '--to', 'db9', '--yes', '--json']);
+    const { leader } = await waitHealthy(suite.topology);
+    const result = await runCli(['switchover', '--config', suite.workspace.config, '--to', 'db9', '--yes', '--json']);
     expect(result.code).toBe(1);
     const doc = JSON.parse(result.stdout) as { status: string; reasons: Array<{ message: string }> };
     expect(doc.status).toBe('refused');
-    expect(doc.reasons[0]?.message).toBe(`there is no member named db9 (members: ${topology.members.map((m) => m.name).join(', ')})`);
+    expect(doc.reasons[0]?.message).toBe(`there is no member named db9 (members: ${suite.topology.members.map((m) => m.name).join(', ')})`);
     await expectUnchanged(leader);
   });
 
   it('switchover to a replica made to lag (replay paused): refused with its lag and the limit', async () => {
-    const { leader } = await waitHealthy(topology);
-    const replica = memberOf(topology, topology.members.find((m) => m.name !== leader)?.name as string);
-    const leaderSpec = memberOf(topology, leader as string);
-    await labQuery(topology, replica.pgPort, 'SELECT pg_wal_replay_pause()');
+    const { leader } = await waitHealthy(suite.topology);
+    const replica = memberOf(suite.topology, suite.topology.members.find((m) => m.name !== leader)?.name as string);
+    const leaderSpec = memberOf(suite.topology, leader as string);
+    await labQuery(suite.topology, replica.pgPort, 'SELECT pg_wal_replay_pause()');
     try {
-      await labQuery(topology, topology.haproxy.writePort, 'CREATE TABLE IF NOT EXISTS ops_lag_fill (payload text)');
+      await labQuery(suite.topology, suite.topology.haproxy.writePort, 'CREATE TABLE IF NOT EXISTS ops_lag_fill (payload text)');
       // Write through the write port until the replica's replay lag (per the leader) exceeds 1 MiB.
       await waitFor(
         `${replica.name}'s replay lag to exceed 1 MiB`,
         async () => {
-          await labQuery(topology, topology.haproxy.writePort, "INSERT INTO ops_lag_fill SELECT repeat('x', 1000) FROM generate_series(1, 500)");
+          await labQuery(suite.topology, suite.topology.haproxy.writePort, "INSERT INTO ops_lag_fill SELECT repeat('x', 1000) FROM generate_series(1, 500)");
           const rows = await labQuery<{ lag: string | null }>(
-            topology,
+            suite.topology,
             leaderSpec.pgPort,
             'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS lag FROM pg_stat_replication WHERE application_name = $1',
             [replica.name],
@@ -80,29 +63,29 @@ describe('refusals on the lab', () => {
         },
         { timeoutMs: 60_000, intervalMs: 50 },
       );
-      const result = await runCli(['switchover', '--config', workspace.config, '--to', replica.name, '--yes']);
+      const result = await runCli(['switchover', '--config', suite.workspace.config, '--to', replica.name, '--yes']);
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toMatch(new RegExp(`candidate ${replica.name} lags \\d+(\\.\\d+)? MiB > 1\\.00 MiB \\(maximum_lag_on_failover\\)`));
       await expectUnchangedLeaderOnly(leader);
     } finally {
-      await labQuery(topology, replica.pgPort, 'SELECT pg_wal_replay_resume()');
-      await labQuery(topology, topology.haproxy.writePort, 'DROP TABLE IF EXISTS ops_lag_fill');
+      await labQuery(suite.topology, replica.pgPort, 'SELECT pg_wal_replay_resume()');
+      await labQuery(suite.topology, suite.topology.haproxy.writePort, 'DROP TABLE IF EXISTS ops_lag_fill');
     }
     await expectUnchanged(leader);
   });
 
   it('switchover to a nofailover member (tag set in patroni.yml + reload): refused; the tag is restored', async () => {
-    const { leader } = await waitHealthy(topology);
-    const target = memberOf(topology, topology.members.find((m) => m.name !== leader)?.name as string);
+    const { leader } = await waitHealthy(suite.topology);
+    const target = memberOf(suite.topology, suite.topology.members.find((m) => m.name !== leader)?.name as string);
     const original = fs.readFileSync(target.configFile, 'utf8');
     expect(original).toMatch(/^ {2}nofailover: false$/m);
-    const ops = await openOps(workspace);
+    const ops = await openOps(suite.workspace);
     try {
       fs.writeFileSync(target.configFile, original.replace(/^ {2}nofailover: false$/m, '  nofailover: true'));
       const reload = await ops.runner.run({ operation: 'reload', params: { member: target.name } });
       expect(reload.status, reload.error ?? JSON.stringify(reload.reasons)).toBe('done');
       await waitForSnapshot(ops.store, `${target.name} tagged nofailover`, (s) => s.members.some((m) => m.name === target.name && m.nofailover));
-      const result = await runCli(['switchover', '--config', workspace.config, '--to', target.name, '--yes']);
+      const result = await runCli(['switchover', '--config', suite.workspace.config, '--to', target.name, '--yes']);
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toContain(`candidate ${target.name} is tagged nofailover: Patroni will not promote it`);
       await expectUnchanged(leader);
@@ -116,8 +99,8 @@ describe('refusals on the lab', () => {
   });
 
   it('a second operation while one runs: refused with "switchover running since …", from another process', async () => {
-    const before = await waitHealthy(topology);
-    const ops = await openOps(workspace);
+    const before = await waitHealthy(suite.topology);
+    const ops = await openOps(suite.workspace);
     try {
       let requested: () => void = () => undefined;
       const requestSeen = new Promise<void>((resolve) => (requested = resolve));
@@ -127,7 +110,7 @@ describe('refusals on the lab', () => {
         },
       });
       await requestSeen;
-      const second = await runCli(['pause', '--config', workspace.config, '--yes']);
+      const second = await runCli(['pause', '--config', suite.workspace.config, '--yes']);
       const run = await first;
       expect(second.code).toBe(1);
       expect(second.stderr).toMatch(/switchover running since \d\d:\d\d:\d\d \(\S+, pid \d+\)/);
@@ -142,13 +125,13 @@ describe('refusals on the lab', () => {
   });
 
   it('read-only mode refuses every operation (CLI flag and runner), and changes nothing', async () => {
-    const { leader } = await waitHealthy(topology);
+    const { leader } = await waitHealthy(suite.topology);
     for (const args of [['switchover', '--yes'], ['pause'], ['restart', '--pending', '--yes'], ['reinit', 'db2', '--yes']]) {
-      const result = await runCli(['--read-only', ...args, '--config', workspace.config]);
+      const result = await runCli(['--read-only', ...args, '--config', suite.workspace.config]);
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(1);
       expect(result.stderr).toContain('read-only mode: operations are disabled');
     }
-    const ops = await openOps(workspace, { readOnly: true });
+    const ops = await openOps(suite.workspace, { readOnly: true });
     try {
       const run = await ops.runner.run({ operation: 'resume', params: {} });
       expect(run.status).toBe('refused');

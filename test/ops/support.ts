@@ -13,7 +13,8 @@ import type { OpsContext } from '../../src/ops/context.js';
 import { createOpsContext } from '../../src/ops/context.js';
 import { OperationRunner } from '../../src/ops/runner.js';
 import { waitFor } from '../../src/util/wait.js';
-import { labQuery } from '../support/lab.js';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, inject } from 'vitest';
+import { labQuery, testLab } from '../support/lab.js';
 
 /** Helpers of the operations' lab tests: a config with its own audit log, the ops stack, health waits. */
 
@@ -128,4 +129,47 @@ export function labSecrets(topology: LabTopology): string[] {
     .filter((f) => f.endsWith('.password'))
     .map((f) => fs.readFileSync(path.join(topology.paths.secretsDir, f), 'utf8').trim())
     .filter((s) => s.length > 0);
+}
+
+/** What a suite on the shared lab works with: the lab's topology and a workspace of its own. */
+export interface LabOpsSuite {
+  readonly topology: LabTopology;
+  readonly workspace: OpsWorkspace;
+}
+
+/**
+ * Registers the hooks an operations suite on the shared lab needs: the topology and a fresh workspace
+ * before all (once the lab is healthy), the workspace removed after all; with `healthyAroundEach`, every
+ * test starts on a healthy lab and must leave it healthy (tests that break it restore it).
+ */
+export function labOpsSuite(options: { healthyAroundEach?: boolean } = {}): LabOpsSuite {
+  let topology: LabTopology | undefined;
+  let workspace: OpsWorkspace | undefined;
+  const suite: LabOpsSuite = {
+    get topology() {
+      if (!topology) throw new Error('the lab suite is not set up yet (use it inside tests and hooks)');
+      return topology;
+    },
+    get workspace() {
+      if (!workspace) throw new Error('the lab suite is not set up yet (use it inside tests and hooks)');
+      return workspace;
+    },
+  };
+  beforeAll(async () => {
+    topology = testLab();
+    workspace = opsWorkspace(inject('labDir'));
+    await waitHealthy(topology);
+  });
+  if (options.healthyAroundEach) {
+    beforeEach(async () => {
+      await waitHealthy(suite.topology);
+    });
+    afterEach(async () => {
+      expect((await waitHealthy(suite.topology)).ready).toBe(true);
+    });
+  }
+  afterAll(() => {
+    if (workspace) fs.rmSync(workspace.dir, { recursive: true, force: true });
+  });
+  return suite;
 }

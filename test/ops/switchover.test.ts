@@ -1,15 +1,12 @@
 import fs from 'node:fs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { labSuperuserPassword } from '../../src/lab/lab.js';
 import { countLostCommits, runLoad } from '../../src/lab/load.js';
 import type { LoadProgress } from '../../src/lab/load.js';
-import type { LabTopology } from '../../src/lab/topology.js';
 import { readAuditLog } from '../../src/ops/audit.js';
 import type { OperationEvent } from '../../src/ops/types.js';
 import { runCli } from '../support/cli.js';
-import { testLab } from '../support/lab.js';
-import type { OpsWorkspace } from './support.js';
-import { labSecrets, openOps, opsWorkspace, waitHealthy, writePortTarget } from './support.js';
+import { labOpsSuite, labSecrets, openOps, waitHealthy, writePortTarget } from './support.js';
 
 /**
  * Switchover on the shared test lab, through the CLI and through the runner: verified through the HAProxy
@@ -17,30 +14,13 @@ import { labSecrets, openOps, opsWorkspace, waitHealthy, writePortTarget } from 
  * Every test starts and ends with a healthy lab.
  */
 
-let topology: LabTopology;
-let workspace: OpsWorkspace;
-
-beforeAll(async () => {
-  topology = testLab();
-  workspace = opsWorkspace(inject('labDir'));
-  await waitHealthy(topology);
-});
-beforeEach(async () => {
-  await waitHealthy(topology);
-});
-afterEach(async () => {
-  const health = await waitHealthy(topology);
-  expect(health.ready).toBe(true);
-});
-afterAll(() => {
-  fs.rmSync(workspace.dir, { recursive: true, force: true });
-});
+const suite = labOpsSuite({ healthyAroundEach: true });
 
 describe('switchover on the lab', () => {
   it('through the CLI: done once the write port reaches the new leader; audit lines without secrets', async () => {
-    const before = await waitHealthy(topology);
-    const candidate = topology.members.find((m) => m.name !== before.leader)?.name as string;
-    const result = await runCli(['switchover', '--config', workspace.config, '--to', candidate, '--yes', '--json']);
+    const before = await waitHealthy(suite.topology);
+    const candidate = suite.topology.members.find((m) => m.name !== before.leader)?.name as string;
+    const result = await runCli(['switchover', '--config', suite.workspace.config, '--to', candidate, '--yes', '--json']);
     expect(result.stderr).toMatch(/✓ Preflight checks \(\d+ ms\)/);
     expect(result.stderr).toMatch(new RegExp(`✓ HAProxy write port reaches ${candidate} \\(`));
     expect(result.code, result.stderr).toBe(0);
@@ -52,35 +32,43 @@ describe('switchover on the lab', () => {
       'request:done',
       'leader-key:done',
       'new-leader:done',
-      'old-leader-streaming:done',
       'write-port:done',
+      'old-leader-streaming:done',
+      'done:done',
     ]);
+    // "done" is reported the moment writes reach the new leader; the old leader's rejoin trails it.
+    const rows = result.stderr.split('\n');
+    const writeLine = rows.findIndex((l) => l.includes(`✓ HAProxy write port reaches ${candidate}`));
+    const doneLine = rows.findIndex((l) => l.includes(`✓ Switchover done: ${candidate} is the leader`));
+    expect(writeLine).toBeGreaterThan(-1);
+    expect(doneLine).toBeGreaterThan(writeLine);
+    expect(rows.slice(writeLine + 1, doneLine).every((l) => l.includes('Switchover done'))).toBe(true);
     // Checked independently, right after the command returned: the write port reaches the new leader.
-    expect(await writePortTarget(topology)).toEqual({ member: candidate, inRecovery: false });
+    expect(await writePortTarget(suite.topology)).toEqual({ member: candidate, inRecovery: false });
 
-    const audit = readAuditLog(workspace.auditLog).filter((r) => r.operation === 'switchover');
+    const audit = readAuditLog(suite.workspace.auditLog).filter((r) => r.operation === 'switchover');
     const id = audit.at(-1)?.operationId;
     const lines = audit.filter((r) => r.operationId === id);
-    expect(lines.map((r) => r.event)).toEqual(['start', 'step', 'step', 'step', 'step', 'step', 'step', 'end']);
+    expect(lines.map((r) => r.event)).toEqual(['start', 'step', 'step', 'step', 'step', 'step', 'step', 'step', 'end']);
     expect(lines[0]).toMatchObject({ cluster: 'lab', params: { candidate }, user: expect.any(String) as string });
     expect(lines.at(-1)).toMatchObject({ status: 'done', result: { outcome: 'done' } });
-    const text = fs.readFileSync(workspace.auditLog, 'utf8');
-    for (const secret of labSecrets(topology)) expect(text).not.toContain(secret);
+    const text = fs.readFileSync(suite.workspace.auditLog, 'utf8');
+    for (const secret of labSecrets(suite.topology)) expect(text).not.toContain(secret);
   });
 
   it('through the runner, to the best candidate: the steps stream live and the store records them', async () => {
-    const before = await waitHealthy(topology);
-    const ops = await openOps(workspace);
+    const before = await waitHealthy(suite.topology);
+    const ops = await openOps(suite.workspace);
     try {
       const seen: OperationEvent[] = [];
       const run = await ops.runner.run({ operation: 'switchover', params: {} }, { onEvent: (e) => seen.push(e) });
       expect(run.status, run.error ?? JSON.stringify(run.reasons)).toBe('done');
       const to = run.result?.details.to as string;
       expect(to).not.toBe(before.leader);
-      expect(await writePortTarget(topology)).toEqual({ member: to, inRecovery: false });
+      expect(await writePortTarget(suite.topology)).toEqual({ member: to, inRecovery: false });
       // Started events come before their ends, and each end carries a duration.
       const steps = seen.filter((e) => e.type === 'step');
-      expect(steps.filter((s) => s.status === 'started').length).toBe(6);
+      expect(steps.filter((s) => s.status === 'started').length).toBe(7);
       expect(steps.filter((s) => s.status === 'done').every((s) => typeof s.durationMs === 'number')).toBe(true);
       expect(ops.store.getEvents().some((e) => e.kind === 'operation' && e.message.startsWith('switchover done'))).toBe(true);
       expect(ops.runner.getState().last?.status).toBe('done');
@@ -90,8 +78,8 @@ describe('switchover on the lab', () => {
   });
 
   it('under load, a switchover loses zero acknowledged commits', async () => {
-    const password = labSuperuserPassword(topology);
-    const target = { host: topology.host, port: topology.haproxy.writePort, user: 'postgres', password, database: 'postgres' };
+    const password = labSuperuserPassword(suite.topology);
+    const target = { host: suite.topology.host, port: suite.topology.haproxy.writePort, user: 'postgres', password, database: 'postgres' };
     const controller = new AbortController();
     let progress: LoadProgress | undefined;
     let wake: (() => void) | undefined;
@@ -115,7 +103,7 @@ describe('switchover on the lab', () => {
         wake = check;
         check();
       });
-    const ops = await openOps(workspace);
+    const ops = await openOps(suite.workspace);
     try {
       await untilAcknowledged(20);
       const run = await ops.runner.run({ operation: 'switchover', params: {} });
@@ -135,11 +123,11 @@ describe('switchover on the lab', () => {
   });
 
   it('a scheduled switchover shows in Patroni and cancelling it removes it; the leader stays', async () => {
-    const before = await waitHealthy(topology);
-    const ops = await openOps(workspace);
+    const before = await waitHealthy(suite.topology);
+    const ops = await openOps(suite.workspace);
     try {
       const at = new Date(Date.now() + 3600_000).toISOString();
-      const candidate = topology.members.find((m) => m.name !== before.leader)?.name as string;
+      const candidate = suite.topology.members.find((m) => m.name !== before.leader)?.name as string;
       const run = await ops.runner.run({ operation: 'switchover', params: { candidate, at } });
       expect(run.status, run.error ?? JSON.stringify(run.reasons)).toBe('done');
       expect(run.result?.outcome).toBe('scheduled');
@@ -147,22 +135,22 @@ describe('switchover on the lab', () => {
       expect(scheduled.scheduledSwitchover?.to).toBe(candidate);
       // A second switchover is refused while one is scheduled.
       await ops.runner.whenIdle();
-      const cli = await runCli(['switchover', '--config', workspace.config, '--cancel', '--yes']);
+      const cli = await runCli(['switchover', '--config', suite.workspace.config, '--cancel', '--yes']);
       expect(cli.code, cli.stderr).toBe(0);
       expect(cli.stdout).toMatch(/switchover cancelled/);
       expect((await ops.context.patroni.getCluster()).scheduledSwitchover).toBeUndefined();
-      const again = await runCli(['switchover', '--config', workspace.config, '--cancel', '--yes']);
+      const again = await runCli(['switchover', '--config', suite.workspace.config, '--cancel', '--yes']);
       expect(again.code).toBe(1);
       expect(again.stderr).toContain('no switchover is scheduled');
-      expect((await waitHealthy(topology)).leader).toBe(before.leader);
+      expect((await waitHealthy(suite.topology)).leader).toBe(before.leader);
     } finally {
       await ops.close();
     }
   });
 
   it('aborting before the request changes nothing; a dry run changes nothing', async () => {
-    const before = await waitHealthy(topology);
-    const ops = await openOps(workspace);
+    const before = await waitHealthy(suite.topology);
+    const ops = await openOps(suite.workspace);
     try {
       const run = await ops.runner.run(
         { operation: 'switchover', params: {} },
@@ -177,13 +165,13 @@ describe('switchover on the lab', () => {
     } finally {
       await ops.close();
     }
-    const dry = await runCli(['switchover', '--config', workspace.config, '--dry-run', '--json']);
+    const dry = await runCli(['switchover', '--config', suite.workspace.config, '--dry-run', '--json']);
     expect(dry.code, dry.stderr).toBe(0);
     const plan = JSON.parse(dry.stdout) as { requests: Array<{ method: string; url: string; body: Record<string, string> }> };
     expect(plan.requests[0]).toMatchObject({ method: 'POST', body: { leader: before.leader } });
     expect(dry.stdout).not.toMatch(/password/i);
-    const after = await waitHealthy(topology);
+    const after = await waitHealthy(suite.topology);
     expect(after.leader).toBe(before.leader);
-    expect((await writePortTarget(topology)).member).toBe(before.leader);
+    expect((await writePortTarget(suite.topology)).member).toBe(before.leader);
   });
 });

@@ -3,6 +3,7 @@ import { inject } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import { PatroniClient } from '../../src/services/patroni.js';
+import { ServiceError } from '../../src/services/types.js';
 import { waitFor } from '../../src/util/wait.js';
 
 /** The test lab's cluster config, as the lab wrote it (<labDir>/pgcockpit.yaml). */
@@ -50,4 +51,15 @@ export async function waitForHealthyCluster(cluster: ClusterConfig, timeoutMs = 
   } finally {
     await patroni.close();
   }
+}
+
+/** The ServiceError a call must fail with (a call that succeeds, or throws anything else, fails the test). */
+export async function caught(promise: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ServiceError) return error;
+    throw error;
+  }
+  throw new Error('expected a ServiceError, the call succeeded');
 }

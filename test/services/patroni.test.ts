@@ -3,7 +3,7 @@ import { PatroniClient } from '../../src/services/patroni.js';
 import { ServiceError } from '../../src/services/types.js';
 import { labQuery, testLab } from '../support/lab.js';
 import { fakePatroniServer, unusedPort } from './fake-peer.js';
-import { testLabCluster, waitForHealthyCluster } from './lab-config.js';
+import { caught, testLabCluster, waitForHealthyCluster } from './lab-config.js';
 
 const lab = testLab();
 const cluster = testLabCluster();
@@ -12,16 +12,6 @@ const patroni = PatroniClient.fromConfig(cluster.patroni);
 afterAll(async () => {
   await patroni.close();
 });
-
-async function caught(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ServiceError) return error;
-    throw error;
-  }
-  throw new Error('expected a ServiceError, the call succeeded');
-}
 
 describe('Patroni REST on the lab (3.0.2)', () => {
   it('GET /cluster: one leader, every lab member, answered by the first endpoint', async () => {

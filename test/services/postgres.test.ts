@@ -1,10 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresMemberClient } from '../../src/services/postgres.js';
-import { ServiceError } from '../../src/services/types.js';
 import { waitFor } from '../../src/util/wait.js';
 import { labClient, testLab } from '../support/lab.js';
 import { unusedPort } from './fake-peer.js';
-import { testLabCluster, waitForHealthyCluster } from './lab-config.js';
+import { caught, testLabCluster, waitForHealthyCluster } from './lab-config.js';
 
 const lab = testLab();
 const cluster = testLabCluster();
@@ -14,16 +13,6 @@ const client = (name: string) => clients.get(name) as PostgresMemberClient;
 afterAll(async () => {
   for (const c of clients.values()) await c.close();
 });
-
-async function caught(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ServiceError) return error;
-    throw error;
-  }
-  throw new Error('expected a ServiceError, the call succeeded');
-}
 
 describe('PostgreSQL status on the lab', () => {
   it('the leader: not in recovery, its replicas streaming with lag in bytes, archiver, connections', async () => {
