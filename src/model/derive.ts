@@ -14,7 +14,7 @@ import type {
   ReplicationRow,
   TimelineHistoryEntry,
 } from '../services/types.js';
-import { formatBytes, formatLsn, formatSeconds } from '../util/units.js';
+import { formatBytes, formatLsn, formatSeconds, parseLsn } from '../util/units.js';
 import type { Alert, BackupsView, ClusterSnapshot, MemberDisplayState, MemberView, Severity, SourceFreshness } from './snapshot.js';
 
 /**
@@ -202,8 +202,18 @@ function buildMember(readings: Readings, base: PatroniClusterMember, leader: str
       if (view.replayLagSeconds === undefined) delete view.replayLagSeconds;
       if (view.receiveLagSeconds === undefined) delete view.receiveLagSeconds;
     } else {
-      if (base.replayLagBytes !== undefined) view.replayLagBytes = base.replayLagBytes;
-      if (base.receiveLagBytes !== undefined) view.receiveLagBytes = base.receiveLagBytes;
+      // Without the leader's pg_stat_replication row: the lag from positions (the leader's current WAL
+      // against this replica's replay and receive positions), which stays exact when replay is paused —
+      // Patroni 3.x's /cluster lag counts the received WAL, so it reads 0 B for a replica that receives
+      // but does not replay. Patroni's own figure only when the positions are unknown.
+      const leaderStatus = leader ? readings.memberStatus[leader] : undefined;
+      const leaderPosition = (leaderReplicationKnown && leaderPg?.currentLsn ? parseLsn(leaderPg.currentLsn) : undefined) ?? leaderStatus?.walLsn;
+      const replayPosition = replay ? parseLsn(replay) : undefined;
+      const receivePosition = receive ? parseLsn(receive) : undefined;
+      if (leaderPosition !== undefined && replayPosition !== undefined) view.replayLagBytes = Math.max(0, leaderPosition - replayPosition);
+      else if (base.replayLagBytes !== undefined) view.replayLagBytes = base.replayLagBytes;
+      if (leaderPosition !== undefined && receivePosition !== undefined) view.receiveLagBytes = Math.max(0, leaderPosition - receivePosition);
+      else if (base.receiveLagBytes !== undefined) view.receiveLagBytes = base.receiveLagBytes;
       if (pg?.replayDelaySeconds !== undefined && (view.replayLagBytes ?? 0) > 0) view.replayLagSeconds = pg.replayDelaySeconds;
     }
   }

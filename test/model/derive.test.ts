@@ -49,6 +49,22 @@ describe('deriveSnapshot', () => {
     expect(alert?.message).toBe('db2 replay lag 12.0 MiB > 1.00 MiB (maximum_lag_on_failover); it cannot be promoted automatically.');
   });
 
+  it('without the leader’s pg_stat_replication, replay lag comes from positions, not from Patroni’s received-WAL figure', () => {
+    // Replay paused on db2: it receives everything (Patroni 3.x /cluster says lag 0) but replays nothing.
+    const r = fakeHealthyReadings();
+    r.sources['postgres:db1'] = { ...r.sources['postgres:db1'], source: 'postgres', key: 'postgres:db1', error: 'timeout after 3000 ms', failingSince: FAKE_NOW - 2000 };
+    const leaderStatus = r.memberStatus.db1;
+    if (leaderStatus) leaderStatus.walLsn = 0x5000060 + 3 * 1024 * 1024;
+    Object.assign(r.postgres.db2 ?? {}, { replayLsn: '0/5000060', receiveLsn: '0/5300060', replayPaused: true });
+    const db2 = deriveSnapshot(r, fakeContext()).members.find((m) => m.name === 'db2');
+    expect(r.cluster?.members[1]?.replayLagBytes).toBe(0);
+    expect(db2?.replayLagBytes).toBe(3 * 1024 * 1024);
+    expect(db2?.receiveLagBytes).toBe(0);
+    // Positions unknown: Patroni's figure is what there is.
+    delete leaderStatus?.walLsn;
+    expect(deriveSnapshot(r, fakeContext()).members.find((m) => m.name === 'db2')?.replayLagBytes).toBe(0);
+  });
+
   it('lag in seconds over the threshold', () => {
     const r = fakeHealthyReadings();
     r.postgres.db1?.replication.splice(1, 1, { ...fakeReplication('db3', 1000), replayLagSeconds: 45 });

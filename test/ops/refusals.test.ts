@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readAuditLog } from '../../src/ops/audit.js';
+import { lockFilePath, readOperationLock } from '../../src/ops/lock.js';
 import { waitFor } from '../../src/util/wait.js';
 import { runCli } from '../support/cli.js';
 import { labQuery, testLab } from '../support/lab.js';
@@ -68,7 +70,8 @@ describe('refusals on the lab', () => {
       expect(result.stderr).toMatch(new RegExp(`candidate ${replica.name} lags \\d+(\\.\\d+)? MiB > 1\\.00 MiB \\(maximum_lag_on_failover\\)`));
       await expectUnchangedLeaderOnly(leader);
     } finally {
-      await labQuery(suite.topology, replica.pgPort, 'SELECT pg_wal_replay_resume()');
+      // (Only while it is still a replica: a failure above must not be hidden by this line's own error.)
+      await labQuery(suite.topology, replica.pgPort, 'SELECT pg_wal_replay_resume() WHERE pg_is_in_recovery()');
       await labQuery(suite.topology, suite.topology.haproxy.writePort, 'DROP TABLE IF EXISTS ops_lag_fill');
     }
     await expectUnchanged(leader);
@@ -102,24 +105,24 @@ describe('refusals on the lab', () => {
     const before = await waitHealthy(suite.topology);
     const ops = await openOps(suite.workspace);
     try {
-      let requested: () => void = () => undefined;
-      const requestSeen = new Promise<void>((resolve) => (requested = resolve));
-      const first = ops.runner.run({ operation: 'switchover', params: {} }, {
-        onEvent: (e) => {
-          if (e.type === 'step' && e.id === 'request' && e.status === 'started') requested();
-        },
-      });
-      await requestSeen;
-      const second = await runCli(['pause', '--config', suite.workspace.config, '--yes']);
-      const run = await first;
-      expect(second.code).toBe(1);
-      expect(second.stderr).toMatch(/switchover running since \d\d:\d\d:\d\d \(\S+, pid \d+\)/);
-      expect(run.status, run.error).toBe('done');
-      expect(run.result?.details.from).toBe(before.leader);
+      // The first operation runs in another process (the CLI); the second is asked for here while the
+      // first holds the cluster's operation lock, which is awaited, not guessed with a sleep.
+      const first = runCli(['switchover', '--config', suite.workspace.config, '--yes', '--json']);
+      const lock = lockFilePath(path.dirname(suite.workspace.auditLog), ops.context.cluster);
+      const holder = await waitFor('the CLI switchover to hold the operation lock', () => readOperationLock(lock), { timeoutMs: 60_000, intervalMs: 20 });
+      expect(holder).toMatchObject({ operation: 'switchover' });
+      expect(holder.pid).not.toBe(process.pid);
+      const second = await ops.runner.run({ operation: 'pause', params: {} });
+      const done = await first;
+      expect(second.status).toBe('refused');
+      expect(second.reasons?.map((r) => r.message).join('; ')).toMatch(new RegExp(`switchover running since \\d\\d:\\d\\d:\\d\\d \\(\\S+, pid ${holder.pid}\\)`));
+      expect(done.code, done.stderr).toBe(0);
+      expect((JSON.parse(done.stdout) as { result: { details: { from: string } } }).result.details.from).toBe(before.leader);
       // The pause was never applied.
-      expect(ops.store.getSnapshot().paused).toBe(false);
       expect((await ops.context.patroni.getCluster()).paused).toBe(false);
     } finally {
+      // Should the refusal ever fail, the suites after this one must not find the cluster paused.
+      if ((await ops.context.patroni.getCluster()).paused) await ops.runner.run({ operation: 'resume', params: {} });
       await ops.close();
     }
   });
