@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { PatroniClient } from '../../src/services/patroni.js';
-import { ServiceError } from '../../src/services/types.js';
 import { labQuery, testLab } from '../support/lab.js';
 import { fakePatroniServer, unusedPort } from './fake-peer.js';
 import { caught, testLabCluster, waitForHealthyCluster } from './lab-config.js';
