@@ -11,23 +11,26 @@
  *   - data:  a new snapshot from the store (the members' lags moved): a re-render of the mounted tree.
  * Re-renders go through a real Ink instance (debug mode: synchronous and unthrottled), so each time is
  * React reconcile + Yoga layout + the output string written to a (null) stdout.
- * React runs the build NODE_ENV selects, development by default, as the CLI does; NODE_ENV=production
- * shows what React's production build would save (see the note in the report: Ink 8.0.0 draws nothing
- * with the production build, the alternate screen and incremental rendering together).
+ * React runs the build the CLI runs: production, unless NODE_ENV says otherwise (NODE_ENV=development
+ * shows what the development build costs: about twice as much).
  */
 import os from 'node:os';
 import { Writable } from 'node:stream';
-import { createElement } from 'react';
-import { render, renderToString } from 'ink';
-import { INITIAL_UI_STATE } from '../src/ui/cockpit-state.js';
 import type { CockpitUiState } from '../src/ui/cockpit-state.js';
 import type { CockpitMode, CockpitView } from '../src/ui/cockpit-view.js';
-import { buildCockpitView } from '../src/ui/cockpit-view.js';
-import { CockpitScreen } from '../src/ui/CockpitScreen.js';
-import { WatchScreen } from '../src/ui/WatchScreen.js';
 import type { ClusterEvent, ClusterSnapshot } from '../src/model/snapshot.js';
 import type { LagSample } from '../src/model/store.js';
-import { FAKE_NOW, fakeEvents, fakeLabSnapshot, fakeLagSamples, fakeLargeCluster } from '../test/support/fake-snapshots.js';
+
+// The build of React the CLI runs (bin/pgcockpit.js: production unless NODE_ENV says otherwise). React picks
+// its build when first imported, so everything that imports it is loaded after this line.
+process.env.NODE_ENV ??= 'production';
+const { createElement } = await import('react');
+const { render, renderToString } = await import('ink');
+const { INITIAL_UI_STATE } = await import('../src/ui/cockpit-state.js');
+const { buildCockpitView } = await import('../src/ui/cockpit-view.js');
+const { CockpitScreen } = await import('../src/ui/CockpitScreen.js');
+const { WatchScreen } = await import('../src/ui/WatchScreen.js');
+const { FAKE_NOW, fakeEvents, fakeLabSnapshot, fakeLagSamples, fakeLargeCluster } = await import('../test/support/fake-snapshots.js');
 
 interface Case {
   name: string;

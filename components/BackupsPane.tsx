@@ -3,7 +3,9 @@ import { Text } from 'ink';
 import type { BackupsView } from '../src/model/snapshot.js';
 import type { BarmanBackup } from '../src/services/types.js';
 import { EMPTY, fit, formatAge, formatBytes, formatDateTime, formatDuration, formatShortDateTime, toEpochMs } from '../src/ui/format.js';
+import { Line } from './Line.js';
 import { Pane } from './Pane.js';
+import type { Tone } from './theme.js';
 import { useTheme } from './theme.js';
 
 export interface BackupsPaneProps {
@@ -66,14 +68,18 @@ function BackupsPaneView({ backups, now, scroll, focused, width, height }: Backu
       {shown.map((backup) => {
         const isRunning = backup.status === 'STARTED' || backup.id === running?.id;
         const status = isRunning ? 'RUNNING' : backup.status;
-        const tone = backup.status === 'FAILED' ? 'critical' : isRunning ? 'info' : backup.status === 'DONE' ? undefined : 'warning';
+        const tone: Tone | undefined = backup.status === 'FAILED' ? 'critical' : isRunning ? 'info' : backup.status === 'DONE' ? undefined : 'warning';
         return (
-          <Text key={backup.id} wrap="truncate">
-            <Text color={theme.tone(tone)} bold={tone !== undefined}>
-              {`${isRunning ? '⟳' : (STATUS_SYMBOL[backup.status] ?? '?')} ${fit(backup.id, 16)} ${fit(status, 8)}`}
-            </Text>
-            {` ${fit(formatShortDateTime(backup.beginTime), 11)} ${fit(isRunning ? 'running' : formatShortDateTime(backup.endTime), 11)} ${fit(formatDuration(durationOf(backup, now)), 8, 'right')} ${fit(formatBytes(backup.sizeBytes), 9, 'right')} ${fit(formatBytes(backup.walSizeBytes), 9, 'right')}${backup.error ? ` ${backup.error}` : ''}`}
-          </Text>
+          <Line
+            key={backup.id}
+            spans={[
+              { text: `${isRunning ? '⟳' : (STATUS_SYMBOL[backup.status] ?? '?')} ${fit(backup.id, 16)} ${fit(status, 8)}`, tone, bold: tone !== undefined },
+              {
+                text: ` ${fit(formatShortDateTime(backup.beginTime), 11)} ${fit(isRunning ? 'running' : formatShortDateTime(backup.endTime), 11)} ${fit(formatDuration(durationOf(backup, now)), 8, 'right')} ${fit(formatBytes(backup.sizeBytes), 9, 'right')} ${fit(formatBytes(backup.walSizeBytes), 9, 'right')}${backup.error ? ` ${backup.error}` : ''}`,
+              },
+            ]}
+            width={width}
+          />
         );
       })}
     </Pane>

@@ -3,6 +3,7 @@ import { Box, Text } from 'ink';
 import type { ClusterSnapshot } from '../src/model/snapshot.js';
 import { formatAge, formatClock, formatDuration, truncate } from '../src/ui/format.js';
 import { alertCounts, staleSources } from '../src/ui/member-health.js';
+import { Line } from './Line.js';
 import type { Tone } from './theme.js';
 import { useTheme } from './theme.js';
 
@@ -158,24 +159,7 @@ function HeaderView({ snapshot, now, width, large = false, maxStaleLines = 2 }: 
   return (
     <Box flexDirection="column" width={width}>
       {lines.map((line, lineIndex) => (
-        <Text key={lineIndex} wrap="truncate">
-          {line.map((segment, segmentIndex) => (
-            <Text key={segmentIndex}>
-              {segmentIndex > 0 ? ' '.repeat(gap) : ''}
-              {segment.map((span, spanIndex) => (
-                <Text
-                  key={spanIndex}
-                  bold={span.bold ?? false}
-                  inverse={span.inverse ?? false}
-                  dimColor={span.dim ?? false}
-                  color={theme.tone(span.tone)}
-                >
-                  {span.text}
-                </Text>
-              ))}
-            </Text>
-          ))}
-        </Text>
+        <Line key={lineIndex} spans={line.flatMap((segment, segmentIndex) => (segmentIndex > 0 ? [{ text: ' '.repeat(gap) }, ...segment] : segment))} width={width} />
       ))}
       {stale.map((line, index) => (
         <Text key={`stale-${index}`} wrap="truncate" bold inverse color={theme.tone('critical')}>

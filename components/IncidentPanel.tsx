@@ -60,16 +60,68 @@ export interface IncidentPanelProps {
   large?: boolean;
 }
 
+/**
+ * Rows `text` takes in `width` columns when Ink wraps it (wrap="wrap": wrap-ansi, words kept whole, spaces
+ * kept, a word longer than the row broken hard). Counted the same way, so the panel's height is exact and
+ * nothing is cut off — the countdown and the candidates matter most at 80×24.
+ */
+export function wrappedRows(text: string, width: number): number {
+  let rows = 1;
+  let length = 0;
+  text.split(' ').forEach((word, index) => {
+    const w = [...word].length;
+    if (index > 0) {
+      if (length >= width) {
+        rows += 1;
+        length = 0;
+      }
+      length += 1;
+    }
+    if (w > width) {
+      const breaksHere = 1 + Math.floor((w - (width - length) - 1) / width);
+      const breaksOnNext = Math.floor((w - 1) / width);
+      if (breaksOnNext < breaksHere) {
+        rows += 1;
+        length = 0;
+      }
+      for (let k = 0; k < w; k++) {
+        if (length >= width) {
+          rows += 1;
+          length = 0;
+        }
+        length += 1;
+      }
+      return;
+    }
+    if (length + w > width && length > 0 && w > 0) {
+      rows += 1;
+      length = 0;
+    }
+    length += w;
+  });
+  return rows;
+}
+
+function panelTitle(incident: IncidentView): string {
+  if (incident.newLeader === undefined && incident.recoveredWithoutFailover !== true) return '◆ LEADER LOST ';
+  return incident.phase === 'recovered' ? '◆ INCIDENT OVER ' : '◆ INCIDENT ';
+}
+
+/** The checklist after a failover as one line: "✓ writes through the write port · ○ old leader back …". */
+function checklistText(incident: IncidentView, gap: string): string {
+  return incident.checklist.map((item) => `${item.done ? '✓' : '○'} ${item.label}`).join(gap);
+}
+
 /** Rows the panel takes (for the screen's layout). */
-export function incidentPanelHeight(incident: IncidentView, now: number, width: number): number {
+export function incidentPanelHeight(incident: IncidentView, now: number, width: number, large = false): number {
   let rows = 2; // the border
   const inner = Math.max(10, width - 4);
-  rows += Math.max(1, Math.ceil((incidentHeadline(incident, now).length + 14) / inner)); // the headline wraps
+  rows += wrappedRows(panelTitle(incident) + incidentHeadline(incident, now), inner); // the headline wraps
   if (!incident.autoFailover) rows += 1;
   if (incident.quorumLost) rows += 1;
   if (incident.newLeader === undefined && incident.candidates.some((c) => !c.eligible)) rows += 1;
   if (incident.witnesses.length > 0) rows += 1;
-  if (incident.checklist.length > 0) rows += 1;
+  if (incident.checklist.length > 0) rows += wrappedRows(checklistText(incident, large ? '   ' : ' · '), inner); // the checklist wraps too
   return rows;
 }
 
@@ -82,13 +134,14 @@ export function incidentPanelHeight(incident: IncidentView, now: number, width: 
 export function IncidentPanel({ incident, now, width, large = false }: IncidentPanelProps) {
   const theme = useTheme();
   const resolved = incident.newLeader !== undefined || incident.recoveredWithoutFailover === true;
+  const title = panelTitle(incident);
   const tone = resolved ? 'warning' : 'critical';
   const passedOver = incident.candidates.filter((c) => !c.eligible);
   const gap = large ? '   ' : ' · ';
   return (
     <Box flexDirection="column" width={width} borderStyle="double" borderColor={theme.tone(tone)} paddingX={1}>
       <Text bold wrap="wrap" color={theme.tone(tone)}>
-        {resolved ? '◆ INCIDENT ' : '◆ LEADER LOST '}
+        {title}
         <Text>{incidentHeadline(incident, now)}</Text>
       </Text>
       {!incident.autoFailover ? (
@@ -112,12 +165,14 @@ export function IncidentPanel({ incident, now, width, large = false }: IncidentP
         </Text>
       ) : null}
       {incident.checklist.length > 0 ? (
-        <Text wrap="truncate">
-          {incident.checklist.map((item) => (
-            <Text key={item.id} color={theme.tone(item.done ? 'ok' : undefined)} dimColor={!item.done}>
-              {item.done ? '✓ ' : '○ '}
-              {item.label}
-              {gap}
+        <Text wrap="wrap">
+          {incident.checklist.map((item, index) => (
+            <Text key={item.id}>
+              {index > 0 ? gap : ''}
+              <Text color={theme.tone(item.done ? 'ok' : undefined)} dimColor={!item.done}>
+                {item.done ? '✓ ' : '○ '}
+                {item.label}
+              </Text>
             </Text>
           ))}
         </Text>

@@ -2,8 +2,10 @@ import { memo } from 'react';
 import { Text } from 'ink';
 import type { LagSample } from '../src/model/store.js';
 import { fit, formatBytes, formatDuration, formatLag, sparkline } from '../src/ui/format.js';
+import type { Span } from './Line.js';
+import { Line } from './Line.js';
 import { Pane } from './Pane.js';
-import { useTheme } from './theme.js';
+
 
 export interface LagSeries {
   member: string;
@@ -28,7 +30,6 @@ export interface LagPaneProps {
  * bytes and seconds, and the threshold it is judged against; ▲ OVER when above it.
  */
 function LagPaneView({ series, thresholdBytes, selectedMember, focused, width, height }: LagPaneProps) {
-  const theme = useTheme();
   const nameWidth = Math.min(16, Math.max(4, ...series.map((s) => s.member.length)));
   const valueWidth = 15;
   const tailWidth = 17; // " / 1.0 MB ▲ OVER"
@@ -55,20 +56,16 @@ function LagPaneView({ series, thresholdBytes, selectedMember, focused, width, h
           sparkWidth,
           thresholdBytes,
         );
-        return (
-          <Text key={s.member} wrap="truncate" inverse={selected && focused}>
-            {selected ? '›' : ' '}
-            {fit(s.member, nameWidth)}{' '}
-            <Text color={theme.tone(over ? 'warning' : 'ok')}>{line}</Text>{' '}
-            <Text bold={over}>{fit(formatLag(s.currentBytes, s.currentSeconds, s.lagUnknown), valueWidth, 'right')}</Text>
-            <Text dimColor> / {fit(formatBytes(thresholdBytes), 8)}</Text>
-            {over ? (
-              <Text bold color={theme.tone('warning')}>
-                ▲ OVER
-              </Text>
-            ) : null}
-          </Text>
-        );
+        const inverse = selected && focused;
+        const spans: Span[] = [
+          { text: `${selected ? '›' : ' '}${fit(s.member, nameWidth)} `, inverse },
+          { text: line, tone: over ? 'warning' : 'ok', inverse },
+          { text: ' ', inverse },
+          { text: fit(formatLag(s.currentBytes, s.currentSeconds, s.lagUnknown), valueWidth, 'right'), bold: over, inverse },
+          { text: ` / ${fit(formatBytes(thresholdBytes), 8)}`, dim: true, inverse },
+          ...(over ? [{ text: '▲ OVER', tone: 'warning' as const, bold: true, inverse }] : []),
+        ];
+        return <Line key={s.member} spans={spans} width={width} />;
       })}
     </Pane>
   );

@@ -1,3 +1,4 @@
+import { containerDetail, containerNeedsNote } from '../src/ui/container-label.js';
 import type { ReactNode } from 'react';
 import { Box, Text } from 'ink';
 import type { MemberView } from '../src/model/snapshot.js';
@@ -52,6 +53,11 @@ export function MemberDetail({ member, health, now, width, height }: MemberDetai
       <Text wrap="truncate">
         {`${member.host ?? EMPTY}:${member.port ?? EMPTY} · REST ${member.restReachable ? '✓' : `✗ ${member.restError ?? ''}`} · SQL ${member.sqlReachable ? '✓' : `✗ ${member.sqlError ?? ''}`} · Patroni ${member.patroniVersion ?? EMPTY} · PostgreSQL ${member.serverVersion ?? EMPTY}`}
       </Text>
+      {member.container ? (
+        <Text wrap="truncate" {...(containerNeedsNote(member.container) ? { color: theme.tone(member.container.running ? 'warning' : 'critical') } : {})}>
+          {containerDetail(member.container)}
+        </Text>
+      ) : null}
       <Text wrap="truncate">
         tags {Object.keys(member.tags).length === 0 ? 'none' : Object.entries(member.tags).map(([k, v]) => `${k}=${String(v)}`).join(' ')}
         {health.notes.length > 0 ? ` · ${health.notes.join(', ')}` : ''}

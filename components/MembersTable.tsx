@@ -5,9 +5,11 @@ import type { PatroniRole } from '../src/services/types.js';
 import { EMPTY, fit, formatLag, formatLsn } from '../src/ui/format.js';
 import type { HealthLevel, MemberHealth } from '../src/ui/member-health.js';
 import { memberHealth } from '../src/ui/member-health.js';
+import type { Span } from './Line.js';
+import { Line } from './Line.js';
 import { Pane } from './Pane.js';
 import type { Tone } from './theme.js';
-import { useTheme } from './theme.js';
+
 
 export interface MembersTableProps {
   members: readonly MemberView[];
@@ -165,7 +167,6 @@ function MembersTableView({
   height,
   totalCount,
 }: MembersTableProps) {
-  const theme = useTheme();
   const nameWidth = Math.min(16, Math.max(4, ...members.map((m) => m.name.length)));
   const columns = memberColumns(width, nameWidth);
   const wide = width >= 110;
@@ -191,16 +192,11 @@ function MembersTableView({
       {shown.map((member) => {
         const health = memberHealth(member, { thresholdBytes, ...(leader === undefined ? {} : { leader }), ...(alerts === undefined ? {} : { alerts }) });
         const selected = member.name === selectedMember;
-        const tone = theme.tone(LEVEL_TONE[health.level]);
-        return (
-          <Text key={member.name} wrap="truncate" inverse={selected && focused} bold={health.level === 'leader'}>
-            {rowSpans(columns, member, health, selected, wide).map((span, index) => (
-              <Text key={index} color={span.colored ? tone : undefined}>
-                {span.text}
-              </Text>
-            ))}
-          </Text>
-        );
+        const tone = LEVEL_TONE[health.level];
+        const inverse = selected && focused;
+        const bold = health.level === 'leader';
+        const spans: Span[] = rowSpans(columns, member, health, selected, wide).map((span) => ({ text: span.text, tone: span.colored ? tone : undefined, bold, inverse }));
+        return <Line key={member.name} spans={spans} width={width} />;
       })}
     </Pane>
   );

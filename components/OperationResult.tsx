@@ -14,10 +14,12 @@ const STATUS: Record<OperationRun['status'], { word: string; tone: Tone }> = {
 
 export interface OperationResultProps {
   run: OperationRun;
+  /** Lines that follow the result (a side restore's connection string, how to stop and remove it). */
+  details?: readonly string[];
 }
 
 /** How it ended, and why: stays on screen until the operator dismisses it. */
-export function OperationResult({ run }: OperationResultProps) {
+export function OperationResult({ run, details = [] }: OperationResultProps) {
   const theme = useTheme();
   const { word, tone } = STATUS[run.status];
   const end = run.endedAt ?? run.startedAt;
@@ -39,6 +41,11 @@ export function OperationResult({ run }: OperationResultProps) {
         </Text>
       ) : null}
       {run.status === 'refused' ? <Text dimColor>Nothing was changed.</Text> : null}
+      {details.map((line, i) => (
+        <Text key={`d${i}`} wrap="truncate" bold={i === 0}>
+          {line}
+        </Text>
+      ))}
       <StepList run={run} now={end} />
       {run.warnings.map((w, i) => (
         <Text key={`w${i}`} wrap="truncate" color={theme.tone('warning')}>

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
-import { Box, Text } from 'ink';
-import { useTheme } from './theme.js';
+import { Box } from 'ink';
+import { Line } from './Line.js';
 
 export interface PaneProps {
   title: string;
@@ -17,21 +17,22 @@ export interface PaneProps {
  * Focus reads without color: a ▶ marker and an inverse title.
  */
 export function Pane({ title, subtitle, focused, width, height, children }: PaneProps) {
-  const theme = useTheme();
   const head = `${focused ? '▶ ' : '  '}${title}`;
   const tail = subtitle ? ` ${subtitle} ` : ' ';
-  const rule = '─'.repeat(Math.max(0, width - head.length - tail.length - 1));
+  // The rule is a border, not text: Ink measures every text line with string-width on each frame, and a
+  // line of 150 '─' takes its slow (non-ASCII) path, half a millisecond a pane; a border is drawn as is.
   return (
     <Box flexDirection="column" width={width} height={height} overflowY="hidden">
-      <Text wrap="truncate">
-        <Text inverse={focused} bold color={focused ? theme.tone('accent') : undefined}>
-          {head}
-        </Text>
-        <Text dimColor>
-          {tail}
-          {rule}
-        </Text>
-      </Text>
+      <Box flexDirection="row" height={1} width={width}>
+        <Line
+          spans={[
+            { text: head, inverse: focused, bold: true, tone: focused ? 'accent' : undefined },
+            { text: tail, dim: true },
+          ]}
+          width={width}
+        />
+        <Box flexGrow={1} flexShrink={1} marginRight={1} borderStyle="single" borderTop borderBottom={false} borderLeft={false} borderRight={false} borderDimColor />
+      </Box>
       {children}
     </Box>
   );

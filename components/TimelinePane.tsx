@@ -3,9 +3,9 @@ import { Box, Text } from 'ink';
 import type { ClusterEvent } from '../src/model/snapshot.js';
 import type { TimelineHistoryEntry } from '../src/services/types.js';
 import { EMPTY, fit, formatClock, formatLsn, formatShortDateTime } from '../src/ui/format.js';
+import { Line } from './Line.js';
 import { Pane } from './Pane.js';
 import type { Tone } from './theme.js';
-import { useTheme } from './theme.js';
 
 export interface TimelinePaneProps {
   history: readonly TimelineHistoryEntry[];
@@ -32,7 +32,6 @@ export const TIMELINE_SIDE_BY_SIDE_MIN_WIDTH = 100;
  * side when the pane is wide, else the history (a few rows) above the events at full width.
  */
 function TimelinePaneView({ history, events, scroll, focused, width, height, filter, totalEvents }: TimelinePaneProps) {
-  const theme = useTheme();
   const sideBySide = width >= TIMELINE_SIDE_BY_SIDE_MIN_WIDTH;
   const leftWidth = sideBySide ? Math.min(64, Math.floor(width * 0.5)) : width;
   const rightWidth = sideBySide ? width - leftWidth - 1 : width;
@@ -60,9 +59,11 @@ function TimelinePaneView({ history, events, scroll, focused, width, height, fil
           </Text>
           {newestHistory.length === 0 ? <Text dimColor>no switch yet (timeline 1)</Text> : null}
           {newestHistory.map((entry) => (
-            <Text key={`${entry.timeline}`} wrap="truncate">
-              {`${fit(String(entry.timeline), 3, 'right')} ${fit(formatLsn(entry.lsnText), 11)} ${fit(entry.newLeader ?? EMPTY, 8)} ${fit(formatShortDateTime(entry.at), 11)} ${entry.reason}`}
-            </Text>
+            <Line
+              key={`${entry.timeline}`}
+              spans={[{ text: `${fit(String(entry.timeline), 3, 'right')} ${fit(formatLsn(entry.lsnText), 11)} ${fit(entry.newLeader ?? EMPTY, 8)} ${fit(formatShortDateTime(entry.at), 11)} ${entry.reason}` }]}
+              width={leftWidth}
+            />
           ))}
         </Box>
         <Box flexDirection="column" width={rightWidth}>
@@ -73,11 +74,11 @@ function TimelinePaneView({ history, events, scroll, focused, width, height, fil
           {newestEvents.map((event, index) => {
             const severity = event.severity ?? 'info';
             return (
-              <Text key={`${event.at}-${index}`} wrap="truncate">
-                {`${formatClock(event.at)} `}
-                <Text color={theme.tone(EVENT_TONE[severity])}>{EVENT_SYMBOL[severity] ?? '·'}</Text>
-                {` ${event.message}`}
-              </Text>
+              <Line
+                key={`${event.at}-${index}`}
+                spans={[{ text: `${formatClock(event.at)} ` }, { text: EVENT_SYMBOL[severity] ?? '·', tone: EVENT_TONE[severity] }, { text: ` ${event.message}` }]}
+                width={rightWidth}
+              />
             );
           })}
         </Box>

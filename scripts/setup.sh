@@ -3,7 +3,8 @@
 #   - the Debian packages of the native lab (PostgreSQL 15, Patroni, etcd, HAProxy, Barman) and tmux
 #     (the end-to-end tests drive the cockpit in a tmux pseudo-terminal);
 #   - the npm dependencies, Node 24 among them (the `node` devDependency);
-#   - dist/ (TypeScript compiled), which bin/pgcockpit.js runs.
+#   - dist/ (TypeScript compiled), which bin/pgcockpit.js runs;
+#   - a container engine for the compose stack (scripts/setup-containers.sh; not fatal when impossible).
 # As root it installs Debian packages itself; otherwise it prints the apt-get line and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,3 +32,9 @@ if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.package-lock.json ] |
 fi
 
 PATH="$PWD/node_modules/.bin:$PATH" tsc -p tsconfig.json
+
+# The compose stack's suite (test/compose) needs a container engine: Podman serving the Docker API. A
+# machine that cannot host containers still passes setup; that suite then says what is missing.
+if ! bash scripts/setup-containers.sh; then
+  echo "setup: this machine cannot host the compose stack (see the reason above); the compose tests will say what is missing" >&2
+fi

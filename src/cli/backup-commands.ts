@@ -1,17 +1,13 @@
-import path from 'node:path';
-import readline from 'node:readline/promises';
 import { listSafetyCopies, removeSafetyCopy } from '../lab/restore-lab.js';
 import type { SafetyCopy } from '../lab/restore-lab.js';
 import { readLabTopology } from '../lab/lab.js';
 import { openCluster } from '../model/open.js';
 import type { ClusterSnapshot } from '../model/snapshot.js';
-import { AuditLog, auditLogPath, clusterSecrets } from '../ops/audit.js';
-import { createOpsContext } from '../ops/context.js';
 import type { OperationRequest } from '../ops/operations.js';
-import { definitionOf } from '../ops/operations.js';
+import type { OperationRun } from '../ops/runner.js';
+import { pitrResultLines } from '../ops/pitr.js';
 import type { PitrTargetInput } from '../ops/pitr-target.js';
 import { catalogFromView, describeWindow, formatBoth, recoveryWindowOf } from '../ops/pitr-target.js';
-import { OperationRunner } from '../ops/runner.js';
 import type { SideRestoreRecord } from '../services/restore.js';
 import { RestoreRegistry, removeSideRestore, restoreUri, restoresDir } from '../services/restore.js';
 import { formatBytes, formatSeconds } from '../util/units.js';
@@ -19,7 +15,8 @@ import type { CommandSpec, Io, ParsedCommand } from './args.js';
 import { UsageError, helpText, parseCommand } from './args.js';
 import type { GlobalOptions } from './global-options.js';
 import { GLOBAL_OPTION_HELP } from './global-options.js';
-import { OPS_EXIT, exitCodeOf, formatChecks, formatEvent, formatPlan, runDocument } from './ops-commands.js';
+import type { RunOperationDeps } from './run-operation.js';
+import { OPERATION_OPTIONS, OPERATION_OPTION_HELP, OPS_EXIT, runOperationCommand } from './run-operation.js';
 
 /**
  * The backup and recovery commands: `backup`, `backups`, `pitr` (side restore by default, `--rewind` for
@@ -28,13 +25,8 @@ import { OPS_EXIT, exitCodeOf, formatChecks, formatEvent, formatPlan, runDocumen
  * Exit codes: 0 done, 1 refused (a precondition, read-only, not confirmed), 2 failed, 64 usage.
  */
 
-const COMMON = { 'dry-run': { type: 'boolean' }, yes: { type: 'boolean', short: 'y' }, json: { type: 'boolean' } } as const;
-const COMMON_HELP: Array<[string, string]> = [
-  ['--dry-run', 'show the checks and what it would do, change nothing'],
-  ['-y, --yes', 'do not ask for confirmation (needed without a terminal)'],
-  ['--json', 'the result as a JSON document'],
-  ...GLOBAL_OPTION_HELP,
-];
+const COMMON = OPERATION_OPTIONS;
+const COMMON_HELP = OPERATION_OPTION_HELP;
 
 export const BACKUP_SPECS = {
   backup: {
@@ -90,18 +82,7 @@ export const BACKUP_SPECS = {
 
 export type BackupCommandName = keyof typeof BACKUP_SPECS;
 
-export interface BackupCommandDeps {
-  prompt?: (question: string) => Promise<string>;
-}
-
-async function terminalPrompt(question: string): Promise<string> {
-  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return await rl.question(question);
-  } finally {
-    rl.close();
-  }
-}
+export type BackupCommandDeps = RunOperationDeps;
 
 /** `pitr` arguments → a runner request (usage errors as UsageError). Pure. */
 export function pitrRequest(parsed: ParsedCommand): OperationRequest {
@@ -139,10 +120,15 @@ export async function backupCommand(name: BackupCommandName, argv: string[], glo
     case 'backup': {
       if (parsed.positionals.length) throw new UsageError(`backup: takes no arguments\n\n${helpText(spec)}`);
       const backupName = typeof parsed.values.name === 'string' ? parsed.values.name : undefined;
-      return runOperation({ operation: 'backup', params: backupName ? { name: backupName } : {} }, parsed, globals, io, deps);
+      // No Barman reads before the start: `barman backup` runs Barman's checks and takes its lock itself, and refuses.
+      return runOperationCommand({ operation: 'backup', params: backupName ? { name: backupName } : {} }, parsed, globals, io, { ...deps, open: { watchDcs: false, barman: false }, doneLines: backupDoneLines });
     }
-    case 'pitr':
-      return runOperation(pitrRequest(parsed), parsed, globals, io, deps);
+    case 'pitr': {
+      // A side restore validates the target on Barman's data read when it runs (before anything changes): the
+      // store need not read Barman first. The rewind also refuses under a running backup: it reads Barman first.
+      const request = pitrRequest(parsed);
+      return runOperationCommand(request, parsed, globals, io, { ...deps, open: { watchDcs: false, barman: request.operation === 'rewind' }, doneLines: backupDoneLines });
+    }
     case 'backups':
       return backupsList(parsed, globals, io);
     case 'restores':
@@ -150,89 +136,11 @@ export async function backupCommand(name: BackupCommandName, argv: string[], glo
   }
 }
 
-// ------------------------------------------------------------------ the operation flow
+// ------------------------------------------------------------------ the result's lines
 
-async function runOperation(request: OperationRequest, parsed: ParsedCommand, globals: GlobalOptions, io: Io, deps: BackupCommandDeps): Promise<number> {
-  const json = parsed.values.json === true;
-  const name = request.operation;
-  const opened = await openCluster(globals, io, { watchDcs: false });
-  if (typeof opened === 'number') return OPS_EXIT.failed;
-  const { store, cluster, config } = opened;
-  let context: ReturnType<typeof createOpsContext> | undefined;
-  let runner: OperationRunner | undefined;
-  const onSignal = () => runner?.abort('interrupted (SIGINT)');
-  try {
-    store.start();
-    await store.whenFirstComplete();
-    try {
-      context = createOpsContext(cluster, store, { env: io.env });
-    } catch (error) {
-      io.err(`pgcockpit: cluster ${cluster.name}: ${(error as Error).message}`);
-      return OPS_EXIT.failed;
-    }
-    const auditFile = auditLogPath(config, io.env);
-    runner = new OperationRunner({ context, readOnly: globals.readOnly, audit: new AuditLog(auditFile, clusterSecrets(cluster, io.env)), lockDir: path.dirname(auditFile) });
-    if (parsed.values['dry-run']) {
-      const plan = runner.plan(request);
-      if (json) io.out(JSON.stringify({ schema: 'pgcockpit.plan/v1', cluster: cluster.name, ...plan }, null, 2));
-      else io.out(formatPlan(plan));
-      return plan.checks.blockers.length ? OPS_EXIT.refused : OPS_EXIT.done;
-    }
-    const definition = definitionOf(request);
-    const checks = runner.check(request);
-    if (checks.blockers.length === 0) {
-      io.err(`${name}: ${runner.plan(request).summary}`);
-      for (const line of formatChecks(checks)) io.err(line);
-      if (definition.confirmation !== 'none' && parsed.values.yes !== true) {
-        if (!io.isTTY) {
-          const message = `${name} needs confirmation: there is no terminal to ask on, so it is refused (pass --yes to confirm)`;
-          if (json) io.out(JSON.stringify({ schema: 'pgcockpit.operation/v1', cluster: cluster.name, operation: name, status: 'refused', exitCode: OPS_EXIT.refused, reasons: [{ code: 'not-confirmed', message }] }, null, 2));
-          else io.err(message);
-          return OPS_EXIT.refused;
-        }
-        const prompt = deps.prompt ?? terminalPrompt;
-        const expected = definition.confirmName?.(request.params as never, store.getSnapshot()) ?? cluster.name;
-        const confirmed = definition.confirmation === 'type-name' ? (await prompt(`This is destructive. Type ${expected} to confirm: `)).trim() === expected : /^y(es)?$/i.test((await prompt('Proceed? [y/N] ')).trim());
-        if (!confirmed) {
-          io.err(`${name}: not confirmed; nothing was done`);
-          return OPS_EXIT.refused;
-        }
-      }
-    }
-    process.once('SIGINT', onSignal);
-    const run = await runner.run(request, {
-      onEvent: (event) => {
-        const line = formatEvent(event, Date.now());
-        if (line) io.err(line);
-      },
-    });
-    if (json) {
-      io.out(JSON.stringify(runDocument(cluster.name, run), null, 2));
-    } else if (run.status === 'done') {
-      io.out(`${name} done in ${formatSeconds(Math.round((run.durationMs ?? 0) / 1000))}: ${run.result?.summary ?? ''}`);
-      const details = run.result?.details ?? {};
-      if (typeof details.uri === 'string') {
-        io.out(`  connect:  psql '${details.uri}'`);
-        io.out(`  password: ${String(details.passwordRef)}`);
-        io.out(`  stop:     ${String(details.stop)}`);
-        io.out(`  remove:   ${String(details.remove)}`);
-      }
-      if (Array.isArray(details.safetyCopies)) {
-        io.out('  safety copies (kept until `pgcockpit restores remove ID`):');
-        for (const c of details.safetyCopies as SafetyCopy[]) io.out(`    ${c.id}  ${c.path}`);
-      }
-    } else if (run.status === 'refused') {
-      io.err(`${name} refused:`);
-      for (const r of run.reasons ?? []) io.err(`  ✗ ${r.message}`);
-    } else {
-      io.err(`${name} ${run.status}: ${run.error ?? ''}`);
-    }
-    return exitCodeOf(run);
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    await context?.close().catch(() => undefined);
-    await store.stop();
-  }
+/** After "pitr done …": how to connect to a side restore, stop and remove it; a rewind's safety copies. */
+export function backupDoneLines(run: OperationRun): string[] {
+  return pitrResultLines(run.result?.details ?? {}).map((line) => `  ${line}`);
 }
 
 // ------------------------------------------------------------------ listings

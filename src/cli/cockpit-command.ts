@@ -8,6 +8,7 @@ import { openCluster } from '../model/open.js';
 import { writeTimelineExport } from '../model/timeline-export.js';
 import { AuditLog, auditLogPath, clusterSecrets } from '../ops/audit.js';
 import { createOpsContext } from '../ops/context.js';
+import { restoreListing } from '../ops/pitr.js';
 import { OperationRunner } from '../ops/runner.js';
 import { runCockpit } from '../ui/run-cockpit.js';
 
@@ -39,7 +40,7 @@ export async function cockpitCommand(mode: 'cockpit' | 'watch', argv: string[], 
     io.err(`pgcockpit: the ${mode === 'watch' ? 'wallboard' : 'cockpit'} needs a terminal; for scripts use \`pgcockpit status --json\` or \`pgcockpit check\``);
     return 2;
   }
-  const opened = openCluster(globals, io, { eventLog: true });
+  const opened = openCluster(globals, io, { eventLog: true, patroniFirstMs: 300 });
   if (typeof opened === 'number') return opened;
   const { store, cluster, config } = opened;
   const readOnly = globals.readOnly || mode === 'watch';
@@ -59,9 +60,10 @@ export async function cockpitCommand(mode: 'cockpit' | 'watch', argv: string[], 
   const eventLogFile = EventLogFile.pathFor(cluster.name, config.eventLogDir, io.env);
   const exportTimeline = () =>
     writeTimelineExport({ cluster: cluster.name, eventLogFile, auditFile, dir: process.cwd(), sinceMs: Date.now() - 24 * 3600_000 });
+  const listRestores = () => restoreListing(cluster, io.env);
   store.start();
   try {
-    await runCockpit(store, { mode, readOnly, ...(operations ? { operations } : {}), exportTimeline });
+    await runCockpit(store, { mode, readOnly, ...(operations ? { operations } : {}), exportTimeline, listRestores });
     return 0;
   } finally {
     await store.stop();

@@ -4,6 +4,7 @@ import type { GlobalOptions } from './global-options.js';
 import { GLOBAL_OPTION_HELP } from './global-options.js';
 import { checkExitCode, checkLines, formatStatus, statusJson } from './status-format.js';
 import { openCluster } from '../model/open.js';
+import { preloadEtcd3 } from '../services/etcd.js';
 
 export const STATUS_SPEC: CommandSpec = {
   name: 'status',
@@ -36,6 +37,8 @@ export async function statusCommand(argv: string[], globals: GlobalOptions, io: 
   if (typeof opened === 'number') return opened;
   const { store } = opened;
   try {
+    // etcd3 only for a watch or an etcd with a user (else the JSON gateway): loaded before any read starts.
+    if (values.watch === true || opened.cluster.etcd.username) await preloadEtcd3();
     store.start();
     await store.whenFirstComplete();
     const print = () => {
@@ -83,6 +86,7 @@ export async function checkCommand(argv: string[], globals: GlobalOptions, io: I
   if (typeof opened === 'number') return opened === 2 ? 3 : opened;
   const { store } = opened;
   try {
+    if (opened.cluster.etcd.username) await preloadEtcd3();
     store.start();
     await store.whenFirstComplete();
     const lines = checkLines(store.getSnapshot());

@@ -1,3 +1,4 @@
+import { containerLabel, containerNeedsNote } from '../ui/container-label.js';
 import type { Alert, ClusterSnapshot, MemberView, Severity } from '../model/snapshot.js';
 import { formatBytes, formatSeconds } from '../util/units.js';
 
@@ -27,6 +28,8 @@ export interface StatusMemberJson {
   restReachable: boolean;
   sqlReachable: boolean;
   patroniVersion: string | null;
+  /** The member's container, when the config names one (Docker Engine API). */
+  container: { name: string; status: string | null; running: boolean; exitCode: number | null; health: string | null; error: string | null } | null;
 }
 
 export interface StatusJson {
@@ -87,6 +90,9 @@ function memberJson(m: MemberView): StatusMemberJson {
     restReachable: m.restReachable,
     sqlReachable: m.sqlReachable,
     patroniVersion: m.patroniVersion ?? null,
+    container: m.container
+      ? { name: m.container.name, status: m.container.status ?? null, running: m.container.running, exitCode: m.container.exitCode ?? null, health: m.container.health ?? null, error: m.container.error ?? null }
+      : null,
   };
 }
 
@@ -166,6 +172,7 @@ export function formatStatus(s: ClusterSnapshot, now = Date.now()): string {
       m.nofailover ? 'nofailover' : '',
       m.noloadbalance ? 'noloadbalance' : '',
       m.replayPaused ? 'replay paused' : '',
+      containerNeedsNote(m.container) ? `container ${containerLabel(m.container)}` : '',
     ].filter(Boolean);
     rows.push([
       m.name,

@@ -54,6 +54,19 @@ export const execTransportSchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
+
+export const memberAccessSchema = z
+  .object({
+    /** The member's PostgreSQL as reachable from here, host:port (e.g. a published port 127.0.0.1:15431). */
+    postgres: hostPort.optional(),
+    /** The member's Patroni REST API as reachable from here (e.g. http://127.0.0.1:8001). */
+    restApi: url.optional(),
+    /** The container that runs the member (Docker Engine API, see `docker`). */
+    container: z.string().min(1).optional(),
+  })
+  .strict();
+
 export const thresholdsSchema = z
   .object({
     /** Replay lag in bytes over which a replica is flagged. Default: the cluster's maximum_lag_on_failover. */
@@ -144,6 +157,20 @@ export const clusterSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * How this machine reaches each member when the addresses Patroni advertises (container or host names)
+     * do not resolve here, and which container runs it. Keyed by member name.
+     */
+    members: z.record(z.string(), memberAccessSchema).optional(),
+    /** The Docker Engine API of the members' containers (container state, the failover drill's stop/start). */
+    docker: z
+      .object({
+        /** Socket path or unix:// / tcp:// URL; default DOCKER_HOST, then /var/run/docker.sock. */
+        socket: z.string().min(1).optional(),
+        timeoutMs: z.number().int().positive().default(5000),
+      })
+      .strict()
+      .optional(),
     thresholds: thresholdsSchema.default(thresholdsSchema.parse({})),
     /** Present when the cluster is a pgcockpit native lab (enables lab-only operations such as the drill). */
     lab: z.object({ dir: z.string(), portBase: z.number().int() }).strict().optional(),
@@ -155,6 +182,8 @@ export const configSchema = z
     clusters: z.array(clusterSchema).min(1, 'at least one cluster'),
     /** Poll interval of every source (the etcd watch triggers refreshes in between). */
     pollIntervalMs: z.number().int().min(200).default(2000),
+    /** How often the leader alone is probed (its REST API and PostgreSQL), so its loss is flagged within 2 s. */
+    leaderProbeIntervalMs: z.number().int().min(100).default(500),
     /** The audit log of operations (JSON lines). */
     auditLog: z.string().optional(),
     /** Directory of the model's event logs on disk, one bounded, rotated file per cluster (<dir>/<cluster>.jsonl). */
@@ -167,3 +196,4 @@ export type PgcockpitConfig = z.infer<typeof configSchema>;
 export type ExecTransportConfig = z.infer<typeof execTransportSchema>;
 export type SecretRef = z.infer<typeof secretRefSchema>;
 export type Thresholds = z.infer<typeof thresholdsSchema>;
+export type MemberAccess = z.infer<typeof memberAccessSchema>;

@@ -90,7 +90,6 @@ export interface CommandBinding {
 export const READ_ONLY_REASON = 'read-only (watch mode)';
 export const OPERATIONS_NOT_AVAILABLE_REASON = 'not available yet: operations come with the operations layer';
 export const EXPORT_NOT_AVAILABLE_REASON = 'no event log here (pgcockpit timeline)';
-export const BACKUP_NOT_IN_COCKPIT_REASON = 'not in the cockpit yet (use the CLI)';
 export const SELECT_MEMBER_REASON = 'select a member first (Members pane)';
 
 /** Shared check for everything that changes the cluster. Read-only comes first: it holds even once operations exist. */
@@ -101,12 +100,6 @@ function operationReason(id: CommandId, needsMember: boolean) {
     if (needsMember && !context.selectedMember) return SELECT_MEMBER_REASON;
     return context.precondition?.(id);
   };
-}
-
-/** Backup and PITR: the operations layer has them, their modals are not wired yet. */
-function notInCockpitReason(id: CommandId) {
-  const base = operationReason(id, false);
-  return (context: KeymapContext): string | undefined => base(context) ?? BACKUP_NOT_IN_COCKPIT_REASON;
 }
 
 function exportReason(context: KeymapContext): string | undefined {
@@ -146,8 +139,8 @@ export const KEYMAP: readonly CommandBinding[] = [
   { id: 'op.restart', keys: ['r'], description: 'Restart PostgreSQL on the selected member', category: 'Operations', scope: 'members', dangerous: true, confirm: 'yes-no', disabledReason: operationReason('op.restart', true) },
   { id: 'op.reload', keys: ['R'], description: 'Reload the configuration of the selected member', category: 'Operations', scope: 'members', dangerous: true, confirm: 'yes-no', disabledReason: operationReason('op.reload', true) },
   { id: 'op.pause', keys: ['p'], description: 'Pause / resume automatic failover', category: 'Operations', scope: 'cockpit', dangerous: true, confirm: 'yes-no', disabledReason: operationReason('op.pause', false) },
-  { id: 'op.backup', keys: ['b'], description: 'Start a Barman backup', category: 'Operations', scope: 'cockpit', dangerous: true, confirm: 'yes-no', disabledReason: notInCockpitReason('op.backup') },
-  { id: 'op.pitr', keys: ['t'], description: 'Point-in-time recovery from Barman', category: 'Operations', scope: 'cockpit', dangerous: true, confirm: 'type-name', disabledReason: notInCockpitReason('op.pitr') },
+  { id: 'op.backup', keys: ['b'], description: 'Start a Barman backup', category: 'Operations', scope: 'cockpit', dangerous: true, confirm: 'yes-no', disabledReason: operationReason('op.backup', false) },
+  { id: 'op.pitr', keys: ['t'], description: 'Point-in-time recovery from Barman', category: 'Operations', scope: 'cockpit', dangerous: true, confirm: 'type-name', disabledReason: operationReason('op.pitr', false) },
   { id: 'op.drill', keys: ['x'], description: 'Failover drill (kill the leader, measure the takeover)', category: 'Operations', scope: 'cockpit', dangerous: true, confirm: 'type-name', disabledReason: operationReason('op.drill', false) },
   // Export
   { id: 'export.timeline', keys: ['T'], description: 'Export the timeline history and event log', category: 'Export', scope: 'cockpit', dangerous: false, disabledReason: exportReason },

@@ -180,6 +180,8 @@ export function prepareLabFiles(topology: LabTopology, accounts: LabAccounts): L
         restConnect: `${topology.host}:${m.restPort}`,
         restAuth: topology.options.restAuth ? { username: LAB_REST_USER, password: secrets.restPassword } : undefined,
         etcdHosts,
+        etcdUseProxies: false,
+        clientNetwork: `${topology.host}/32`,
         ttl: LAB_PATRONI_TIMING.ttl,
         loopWait: LAB_PATRONI_TIMING.loopWait,
         retryTimeout: LAB_PATRONI_TIMING.retryTimeout,
@@ -212,6 +214,8 @@ export function prepareLabFiles(topology: LabTopology, accounts: LabAccounts): L
         statsPort: topology.haproxy.statsPort,
         writePort: topology.haproxy.writePort,
         readPort: topology.haproxy.readPort,
+        dnsResolvers: false,
+        serverDefaults: '',
         members: topology.members.map((m) => ({ name: m.name, pgHost: topology.host, pgPort: m.pgPort, restPort: m.restPort })),
       },
       'haproxy.cfg.tmpl',
@@ -365,6 +369,19 @@ export function runLabBarman(topology: LabTopology, args: string[], timeoutMs = 
     timeoutMs,
     ...(accounts.barman ? { runAs: accounts.barman } : {}),
   });
+}
+
+/** Remove the `.duplicate` files of the lab's Barman errors directory; returns their names. */
+function dropDuplicateWalCopies(topology: LabTopology): string[] {
+  const errors = path.join(topology.barman.home, topology.barman.server, 'errors');
+  let names: string[];
+  try {
+    names = fs.readdirSync(errors).filter((n) => n.endsWith('.duplicate'));
+  } catch {
+    return [];
+  }
+  for (const name of names) fs.rmSync(path.join(errors, name), { force: true });
+  return names;
 }
 
 /** Linux's ephemeral port range (outgoing connections take their local ports from it). */
@@ -525,6 +542,11 @@ export async function labUp(options: LabOptions, log: LabLog, signal?: AbortSign
     if (switched.code !== 0) {
       throw new LabError(`barman switch-wal failed (exit ${switched.code}):\n${(switched.stdout + switched.stderr).trim()}`);
     }
+    // Leader kills (drills, tests) can leave Barman a second, different copy of an old timeline's last
+    // segment (a rewound former leader archives it again once promoted): Barman keeps the first copy and files
+    // the other under errors/, which fails `barman check` from then on. The lab has no use for it: drop it.
+    const duplicates = dropDuplicateWalCopies(topology);
+    if (duplicates.length) log(`barman: dropped ${duplicates.length} duplicate WAL ${duplicates.length === 1 ? 'copy' : 'copies'} (${duplicates.join(', ')})`);
     const check = await waitFor(
       '`barman check` to pass',
       async () => {

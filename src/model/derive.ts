@@ -1,5 +1,6 @@
 import type { Thresholds } from '../config/schema.js';
 import type {
+  ArchiverStatus,
   BarmanBackup,
   BarmanServerStatus,
   DcsView,
@@ -14,8 +15,9 @@ import type {
   ReplicationRow,
   TimelineHistoryEntry,
 } from '../services/types.js';
+import type { ContainerState } from '../services/docker.js';
 import { formatBytes, formatLsn, formatSeconds, parseLsn } from '../util/units.js';
-import type { Alert, BackupsView, ClusterSnapshot, MemberDisplayState, MemberView, Severity, SourceFreshness } from './snapshot.js';
+import type { Alert, BackupsView, ClusterSnapshot, ContainerView, MemberDisplayState, MemberView, Severity, SourceFreshness } from './snapshot.js';
 
 /**
  * The latest reading of every source (kept after a failure: stale, with the source marked failing), from
@@ -34,6 +36,10 @@ export interface Readings {
   backups?: BarmanBackup[];
   barmanStatus?: BarmanServerStatus;
   archiveLog?: { member: string; lines: string[] };
+  /** The state of each member's container (Docker Engine API), by member name, when the config names them. */
+  containers?: Record<string, ContainerState>;
+  /** The container of each member, as the config names it (set even while the engine cannot be read). */
+  containerNames?: Record<string, string>;
   sources: Record<string, SourceFreshness>;
 }
 
@@ -73,8 +79,21 @@ function toNumber(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
-/** The members to show: Patroni's /cluster, or the DCS members when no REST API answers. */
+/**
+ * The members to show: Patroni's /cluster, or the DCS members when no REST API answers; plus a member whose
+ * container the config names but that Patroni no longer lists (its container stopped: it left the DCS).
+ */
 function baseMembers(readings: Readings): PatroniClusterMember[] {
+  const listed = listedMembers(readings);
+  const missing = Object.keys(readings.containerNames ?? {}).filter((name) => !listed.some((m) => m.name === name));
+  if (missing.length === 0) return listed;
+  const absent = missing.map(
+    (name): PatroniClusterMember => ({ name, role: 'unknown', rawRole: '', state: 'unknown', rawState: '', lagUnknown: false, pendingRestart: false, tags: {}, nofailover: false, noloadbalance: false }),
+  );
+  return [...listed, ...absent].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function listedMembers(readings: Readings): PatroniClusterMember[] {
   if (readings.cluster && !sourceFailing(readings, 'patroni')) return readings.cluster.members;
   const fromDcs = Object.entries(readings.dcs?.members ?? {}).map(([name, data]): PatroniClusterMember => {
     const conn = typeof data.conn_url === 'string' ? /@?([^/@:]+):(\d+)\//.exec(data.conn_url) : null;
@@ -131,6 +150,26 @@ function displayState(
   return restReachable ? 'unknown' : sqlReachable ? 'running' : 'unreachable';
 }
 
+function containerView(readings: Readings, member: string): ContainerView | undefined {
+  const key = `docker:${member}`;
+  const name = readings.containerNames?.[member];
+  if (name === undefined) return undefined;
+  const state = readings.containers?.[member];
+  const error = readings.sources[key]?.error;
+  const view: ContainerView = { name, running: state?.running ?? false };
+  if (state) {
+    view.status = state.status;
+    if (state.exitCode !== undefined) view.exitCode = state.exitCode;
+    if (state.health) view.health = state.health;
+    if (state.restartCount !== undefined) view.restartCount = state.restartCount;
+    if (state.startedAt) view.startedAt = state.startedAt;
+    if (state.finishedAt) view.finishedAt = state.finishedAt;
+    if (state.error) view.engineError = state.error;
+  }
+  if (error) view.error = error;
+  return view;
+}
+
 function buildMember(readings: Readings, base: PatroniClusterMember, leader: string | undefined): MemberView {
   const isLeader = base.name === leader;
   const status = readings.memberStatus[base.name];
@@ -171,6 +210,12 @@ function buildMember(readings: Readings, base: PatroniClusterMember, leader: str
   if (base.host) view.host = base.host;
   if (base.port) view.port = base.port;
   if (base.apiUrl) view.apiUrl = base.apiUrl;
+  const container = containerView(readings, base.name);
+  if (container) {
+    view.container = container;
+    // A stopped container says more than "unreachable": the member is down because its container is.
+    if (container.status && !container.running && (view.state === 'unreachable' || view.state === 'unknown')) view.state = 'stopped';
+  }
   const timeline = base.timeline ?? status?.timeline ?? pg?.timeline;
   if (timeline !== undefined) view.timeline = timeline;
   const reason = base.pendingRestartReason ?? status?.pendingRestartReason;
@@ -231,7 +276,11 @@ function buildMember(readings: Readings, base: PatroniClusterMember, leader: str
   return view;
 }
 
-function backupsView(readings: Readings, now: number): BackupsView {
+/**
+ * The last archived WAL closes the recovery window: Barman's status when a source gives it, else the leader's
+ * pg_stat_archiver (what `barman status` itself reports for PostgreSQL ≥ 9.4).
+ */
+function backupsView(readings: Readings, now: number, leaderArchiver: ArchiverStatus | undefined): BackupsView {
   const backups = readings.backups ?? [];
   const view: BackupsView = { backups };
   const done = backups.filter((b) => b.status === 'DONE');
@@ -243,8 +292,8 @@ function backupsView(readings: Readings, now: number): BackupsView {
   if (newest !== undefined) view.newestDoneAgeSeconds = Math.max(0, Math.floor((now - newest) / 60_000) * 60);
   const running = backups.find((b) => b.status === 'STARTED' || b.status === 'WAITING_FOR_WALS');
   if (running) view.running = running;
-  const lastArchivedWal = readings.barmanStatus?.lastArchivedWal;
-  const lastArchivedAt = readings.barmanStatus?.lastArchivedAt;
+  const lastArchivedWal = readings.barmanStatus?.lastArchivedWal ?? leaderArchiver?.lastArchivedWal;
+  const lastArchivedAt = readings.barmanStatus?.lastArchivedAt ?? leaderArchiver?.lastArchivedAt;
   if (lastArchivedWal) view.lastArchivedWal = lastArchivedWal;
   if (lastArchivedAt) view.lastArchivedAt = lastArchivedAt;
   const oldest = [...done].sort((a, b) => Date.parse(a.beginTime ?? '') - Date.parse(b.beginTime ?? ''))[0];
@@ -440,7 +489,7 @@ export function deriveSnapshot(readings: Readings, context: DeriveContext): Clus
       logTail: readings.archiveLog?.lines ?? [],
       ...(readings.archiveLog ? { logMember: readings.archiveLog.member } : {}),
     },
-    backups: backupsView(readings, context.now),
+    backups: backupsView(readings, context.now, leaderPg?.archiver),
     sources: readings.sources,
   };
   if (leader) partial.leader = leader;

@@ -1,4 +1,4 @@
-import type { ClusterSnapshot, IncidentCandidate, IncidentView, IncidentWitness, MemberView } from './snapshot.js';
+import type { ClusterEvent, ClusterSnapshot, IncidentCandidate, IncidentView, IncidentWitness, MemberView } from './snapshot.js';
 import { formatBytes } from '../util/units.js';
 import { parseLsn } from '../util/units.js';
 
@@ -52,6 +52,18 @@ export const SQL_ONLY_HOLD_MS = 5000;
 
 /** How long an incident stays on screen after everything is checked. */
 export const INCIDENT_LINGER_MS = 60_000;
+
+/** How far back (since its last event) a cockpit restarted mid-incident picks an open incident up from its event log. */
+export const RESUME_WINDOW_MS = 10 * 60_000;
+
+/** The tracker's own event messages, read back by `resume` (they are written below, in `update`). */
+const RECORDED = {
+  flagged: /^leader (\S+) unreachable\b/,
+  closed: /^(leader \S+ answers again|incident over:)/,
+  leaseExpired: /^leader key of \S+ expired/,
+  newLeader: /^(\S+) is the new leader\b/,
+  writes: /^writes flow through the write port\b/,
+};
 
 /** Order replicas as Patroni would when it picks a new leader, with the reason each one is passed over. */
 export function failoverCandidates(snapshot: ClusterSnapshot, oldLeader: string): IncidentCandidate[] {
@@ -117,40 +129,87 @@ export class IncidentTracker {
   private lastHealthyLeader: string | undefined;
   private sqlFailingSince: number | undefined;
 
+  /**
+   * Pick up an incident the event log says is still open (a cockpit restarted in the middle of one): the
+   * same first-seen time, so the "unreachable for" clock and the RTO still count from the first witness, and
+   * no second "unreachable" flag. What the log cannot hold (witnesses, the lease, candidates) is read again.
+   */
+  resume(events: readonly ClusterEvent[], now: number): void {
+    let open: IncidentView | undefined;
+    let lastAt = 0;
+    for (const event of events) {
+      if (event.kind !== 'incident') continue;
+      const flagged = RECORDED.flagged.exec(event.message);
+      if (flagged?.[1]) {
+        open = { phase: 'leader-unreachable', oldLeader: flagged[1], firstSeenAt: event.at, witnesses: [], autoFailover: true, quorumLost: false, candidates: [], checklist: [] };
+      } else if (!open) {
+        continue;
+      } else if (RECORDED.closed.test(event.message)) {
+        open = undefined;
+        continue;
+      } else if (RECORDED.leaseExpired.test(event.message)) {
+        open.phase = 'electing';
+        open.leaseExpiredAt = event.at;
+      } else {
+        const elected = RECORDED.newLeader.exec(event.message);
+        if (elected?.[1]) {
+          open.phase = 'failed-over';
+          open.newLeader = elected[1];
+          open.newLeaderAt = event.at;
+        } else if (RECORDED.writes.test(event.message)) {
+          open.writesAt = event.at;
+        }
+      }
+      lastAt = event.at;
+    }
+    if (!open || now - lastAt > RESUME_WINDOW_MS) return;
+    this.current = open;
+    this.closedAt = undefined;
+  }
+
+  /**
+   * The witnesses of a lost leader, or undefined while it is not lost. The leader itself must fail to
+   * answer: its Patroni (REST) at once, or its PostgreSQL alone for SQL_ONLY_HOLD_MS — a planned switchover
+   * restarts the old leader's PostgreSQL for a second or two while its Patroni keeps answering, and that is
+   * no incident. HAProxy and the replicas only corroborate.
+   */
+  private lossWitnesses(inputs: IncidentInputs, leader: string): IncidentWitness[] | undefined {
+    const witnesses = leaderWitnesses(inputs, leader);
+    if (!witnesses.some((w) => w.source === 'sql')) this.sqlFailingSince = undefined;
+    else this.sqlFailingSince ??= inputs.now;
+    const direct = witnesses.some((w) => w.source === 'rest') || (this.sqlFailingSince !== undefined && inputs.now - this.sqlFailingSince >= SQL_ONLY_HOLD_MS);
+    if (!direct) return undefined;
+    this.sqlFailingSince = undefined;
+    return witnesses;
+  }
+
   update(inputs: IncidentInputs): { view: IncidentView | undefined; transitions: IncidentTransition[] } {
     const { snapshot, now } = inputs;
     const transitions: IncidentTransition[] = [];
     const say = (kind: IncidentEventKind, message: string, member?: string) => transitions.push({ kind, at: now, message, ...(member ? { member } : {}) });
 
-    if (!this.current) {
-      const leader = snapshot.leader ?? this.lastHealthyLeader;
-      if (!leader) return { view: undefined, transitions };
-      const witnesses = leaderWitnesses(inputs, leader);
-      // The leader itself must fail to answer: its Patroni (REST) at once, or its PostgreSQL alone for
-      // SQL_ONLY_HOLD_MS — a planned switchover restarts the old leader's PostgreSQL for a second or two
-      // while its Patroni keeps answering, and that is no incident. HAProxy and the replicas only corroborate.
-      const sqlDown = witnesses.some((w) => w.source === 'sql');
-      if (!sqlDown) this.sqlFailingSince = undefined;
-      else this.sqlFailingSince ??= now;
-      const direct =
-        witnesses.some((w) => w.source === 'rest') || (this.sqlFailingSince !== undefined && now - this.sqlFailingSince >= SQL_ONLY_HOLD_MS);
-      if (!direct) {
+    // While a closed incident lingers on screen the leader is watched as before: a new loss replaces it.
+    const lingering = this.current?.phase === 'recovered';
+    if (!this.current || lingering) {
+      const leader = lingering ? snapshot.leader : (snapshot.leader ?? this.lastHealthyLeader);
+      const witnesses = leader ? this.lossWitnesses(inputs, leader) : undefined;
+      if (leader && witnesses) {
+        this.current = {
+          phase: 'leader-unreachable',
+          oldLeader: leader,
+          firstSeenAt: now,
+          witnesses,
+          autoFailover: !snapshot.paused,
+          quorumLost: snapshot.etcd?.quorum === 'lost',
+          candidates: failoverCandidates(snapshot, leader),
+          checklist: [],
+        };
+        this.closedAt = undefined;
+        say('leader-unreachable', `leader ${leader} unreachable (${witnesses.map((w) => w.detail).join('; ')})`, leader);
+      } else if (!this.current) {
         if (snapshot.leader) this.lastHealthyLeader = snapshot.leader;
         return { view: undefined, transitions };
       }
-      this.sqlFailingSince = undefined;
-      this.current = {
-        phase: 'leader-unreachable',
-        oldLeader: leader,
-        firstSeenAt: now,
-        witnesses,
-        autoFailover: !snapshot.paused,
-        quorumLost: snapshot.etcd?.quorum === 'lost',
-        candidates: failoverCandidates(snapshot, leader),
-        checklist: [],
-      };
-      this.closedAt = undefined;
-      say('leader-unreachable', `leader ${leader} unreachable (${witnesses.map((w) => w.detail).join('; ')})`, leader);
     }
     const incident = this.current;
     const old = incident.oldLeader;
@@ -177,10 +236,25 @@ export class IncidentTracker {
         incident.recoveredWithoutFailover = true;
         this.closedAt = now;
         say('incident-closed', `leader ${old} answers again; no failover happened`, old);
-      } else if (key?.holder !== old) {
+      } else if (key?.holder !== old && snapshot.sources.dcs?.asOf !== undefined) {
+        // (Only once the DCS has been read: a cockpit restarted mid-incident has no leader key before that.)
         incident.phase = 'electing';
         incident.leaseExpiredAt = now;
         say('lease-expired', `leader key of ${old} expired or released`, old);
+      }
+    }
+    if (incident.phase === 'electing') {
+      // Paused or resumed while the key is gone: what the panel says about automatic failover follows the cluster.
+      incident.autoFailover = !snapshot.paused;
+      incident.quorumLost = snapshot.etcd?.quorum === 'lost';
+      // A resumed incident past its lease has no candidates yet: who could be promoted is still worth saying.
+      if (incident.candidates.length === 0) incident.candidates = failoverCandidates(snapshot, old);
+      // The old leader came back and took its key again before any replica did: no failover after all.
+      if (snapshot.leader === old && snapshot.leaderKey?.holder === old && inputs.leaderProbe?.member === old && inputs.leaderProbe.restOk && inputs.leaderProbe.sqlOk) {
+        incident.phase = 'recovered';
+        incident.recoveredWithoutFailover = true;
+        this.closedAt = now;
+        say('incident-closed', `leader ${old} answers again and holds the leader key; no failover happened`, old);
       }
     }
     if (incident.phase === 'electing' && snapshot.leader && snapshot.leader !== old) {
@@ -206,9 +280,13 @@ export class IncidentTracker {
       const check = (id: string, label: string, done: boolean, kind?: IncidentEventKind) => {
         const item = incident.checklist.find((c) => c.id === id);
         if (!item) incident.checklist.push({ id, label, done });
-        else if (!item.done && done) {
-          item.done = true;
-          if (kind) say(kind, `${old}: ${label}`, old);
+        else if (!item.done) {
+          // Until ticked, the label follows the model (the new leader's timeline moves on after its promotion).
+          item.label = label;
+          if (done) {
+            item.done = true;
+            if (kind) say(kind, `${old}: ${label}`, old);
+          }
         }
       };
       check('writes', 'writes through the write port', incident.writesAt !== undefined);

@@ -33,6 +33,12 @@ export interface LiveStoreOptions {
    * a hung one after the probe's 1 s timeout, so a dead leader is flagged within 2 s.
    */
   leaderProbeIntervalMs?: number;
+  /**
+   * The cockpit's first screen: read Patroni first, and start the other sources (and the etcd watch, whose
+   * client is the largest module to load) once its first answer is in, or after this many ms at most. Off
+   * (0, the default) for one-shot commands, which need every source anyway and gain from asking all at once.
+   */
+  patroniFirstMs?: number;
   /** Keep the event log on disk too (loaded at start, appended as events happen). */
   eventLog?: EventLogFile;
   now?: () => number;
@@ -54,6 +60,8 @@ interface Task {
   failures: number;
   /** Time of the first completed run (success or failure), for whenFirstComplete. */
   completedOnce: boolean;
+  /** The first run waits for this (patroniFirstMs). */
+  startAfter?: Promise<void>;
 }
 
 /**
@@ -138,15 +146,33 @@ export class LiveClusterStore implements ClusterStore {
       try {
         log.acquire();
         this.events.push(...log.read().slice(-this.events.capacity));
+        this.incidents.resume(this.events.toArray(), this.now());
       } catch {
         // unreadable log: start with an empty history rather than not at all
       }
     }
     const { sources } = this.options;
+    let patroniAnswered: () => void = () => undefined;
+    const firstMs = this.options.patroniFirstMs ?? 0;
+    const afterPatroni =
+      firstMs > 0
+        ? new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, firstMs);
+            patroniAnswered = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          })
+        : undefined;
     this.addTask('patroni', 'fast', async (o) => {
-      this.readings.cluster = await sources.patroniCluster(o);
-      this.reconcileMemberTasks();
+      try {
+        this.readings.cluster = await sources.patroniCluster(o);
+        this.reconcileMemberTasks();
+      } finally {
+        patroniAnswered();
+      }
     });
+    this.startAfter = afterPatroni;
     this.addTask('dcs', 'fast', async (o) => {
       const previousTimeline = this.readings.dcs?.history.length;
       this.readings.dcs = await sources.dcs(o);
@@ -188,18 +214,35 @@ export class LiveClusterStore implements ClusterStore {
         this.readings.archiveLog = { member: leader, lines: await tail(leader, lines, o) };
       });
     }
+    if (sources.containerState && sources.containerNames) {
+      // One task per member's container (docker:<member>): a missing container is that member's stale source.
+      const state = sources.containerState.bind(sources);
+      this.readings.containerNames = { ...sources.containerNames };
+      for (const member of Object.keys(sources.containerNames)) {
+        this.addTask(`docker:${member}`, 'fast', async (o) => {
+          (this.readings.containers ??= {})[member] = await state(member, o);
+        });
+      }
+    }
     const probeEvery = this.options.leaderProbeIntervalMs ?? 1000;
     if (probeEvery > 0) this.addTask('leader-probe', 'fast', (o) => this.probeLeader(o), probeEvery);
+    this.startAfter = undefined;
     if (sources.watchDcs && this.options.watchDcs !== false) {
-      this.unwatch = sources.watchDcs(
-        () => {
-          // A change of the scope's keys (leader, members, config, history…): read them now, not at the next poll.
-          this.triggerKey('dcs');
-          this.triggerKey('patroni');
-          for (const task of this.tasks.values()) if (task.key.startsWith('patroni:')) this.trigger(task);
-        },
-        () => undefined, // the DCS poll reports etcd's errors; the watch reconnects on its own
-      );
+      const watchDcs = sources.watchDcs.bind(sources);
+      const watch = () => {
+        if (this.controller.signal.aborted) return;
+        this.unwatch = watchDcs(
+          () => {
+            // A change of the scope's keys (leader, members, config, history…): read them now, not at the next poll.
+            this.triggerKey('dcs');
+            this.triggerKey('patroni');
+            for (const task of this.tasks.values()) if (task.key.startsWith('patroni:')) this.trigger(task);
+          },
+          () => undefined, // the DCS poll reports etcd's errors; the watch reconnects on its own
+        );
+      };
+      if (afterPatroni) void afterPatroni.then(watch);
+      else watch();
     }
   }
 
@@ -257,7 +300,8 @@ export class LiveClusterStore implements ClusterStore {
    */
   private async probeLeader(o: CallOptions): Promise<void> {
     const { sources } = this.options;
-    const leader = this.snapshot.incident?.oldLeader ?? this.snapshot.leader;
+    const incident = this.snapshot.incident;
+    const leader = incident && incident.phase !== 'recovered' ? incident.oldLeader : this.snapshot.leader;
     const member = this.snapshot.members.find((m) => m.name === leader);
     if (leader && member?.apiUrl) {
       const timeoutMs = Math.min(1000, o.timeoutMs ?? 1000);
@@ -288,9 +332,23 @@ export class LiveClusterStore implements ClusterStore {
     }
   }
 
+  /** While start() adds the sources: what their first run waits for (patroniFirstMs). */
+  private startAfter: Promise<void> | undefined;
+
   private addTask(key: string, group: TaskGroup, run: Task['run'], intervalMs?: number): void {
     if (this.tasks.has(key)) return;
-    const task: Task = { key, group, run, again: false, running: false, stopped: false, failures: 0, completedOnce: false, ...(intervalMs ? { intervalMs } : {}) };
+    const task: Task = {
+      key,
+      group,
+      run,
+      again: false,
+      running: false,
+      stopped: false,
+      failures: 0,
+      completedOnce: false,
+      ...(intervalMs ? { intervalMs } : {}),
+      ...(this.startAfter ? { startAfter: this.startAfter } : {}),
+    };
     this.tasks.set(key, task);
     void this.loop(task);
   }
@@ -322,10 +380,12 @@ export class LiveClusterStore implements ClusterStore {
     if (key.startsWith('postgres:')) return c.postgres.timeoutMs;
     if (key === 'dcs' || key === 'etcd') return c.etcd.timeoutMs;
     if (key === 'barman') return c.barman?.timeoutMs ?? 30_000;
+    if (key.startsWith('docker:')) return c.docker?.timeoutMs ?? 5000;
     return c.patroni.timeoutMs;
   }
 
   private async loop(task: Task): Promise<void> {
+    if (task.startAfter) await task.startAfter;
     while (!task.stopped && !this.controller.signal.aborted) {
       task.running = true;
       task.again = false;

@@ -30,7 +30,7 @@ export function selectCluster(config: PgcockpitConfig, name: string | undefined,
 export function openCluster(
   globals: GlobalOptions,
   io: Io,
-  options: { watchDcs?: boolean; leaderProbe?: boolean; eventLog?: boolean } = {},
+  options: { watchDcs?: boolean; leaderProbe?: boolean; eventLog?: boolean; barman?: boolean; patroniFirstMs?: number } = {},
 ): OpenedCluster | number {
   const { path: configPath, origin } = resolveConfigPath(globals.config, io.env);
   let config: PgcockpitConfig;
@@ -47,7 +47,9 @@ export function openCluster(
   }
   let sources;
   try {
-    sources = createServiceSources(cluster, io.env);
+    // barman: false — no Barman reads in the store (a command that reads Barman itself, at its own time).
+    const { barman: _barman, ...withoutBarman } = cluster;
+    sources = createServiceSources(options.barman === false ? withoutBarman : cluster, io.env, { oneShot: options.watchDcs === false });
   } catch (error) {
     io.err(`pgcockpit: cluster ${cluster.name}: ${(error as Error).message}`);
     return 2;
@@ -57,7 +59,8 @@ export function openCluster(
     sources,
     pollIntervalMs: config.pollIntervalMs,
     ...(options.watchDcs === undefined ? {} : { watchDcs: options.watchDcs }),
-    ...(options.leaderProbe === false ? { leaderProbeIntervalMs: 0 } : {}),
+    leaderProbeIntervalMs: options.leaderProbe === false ? 0 : config.leaderProbeIntervalMs,
+    ...(options.patroniFirstMs ? { patroniFirstMs: options.patroniFirstMs } : {}),
     ...(options.eventLog ? { eventLog: new EventLogFile(EventLogFile.pathFor(cluster.name, config.eventLogDir, io.env)) } : {}),
   });
   return { configPath, config, cluster, store };

@@ -2,12 +2,16 @@ import pg from 'pg';
 import { readSecret } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { ArchiveLogReader } from '../services/archive-log.js';
-import { BackupDetailsCache } from '../services/backup-cache.js';
+import { BackupDetailsCache, BarmanListReader } from '../services/backup-cache.js';
 import { BarmanAdapter } from '../services/barman.js';
 import { EtcdAdapter } from '../services/etcd.js';
+import { EtcdHttpReader } from '../services/etcd-http.js';
 import { HaproxyAdapter } from '../services/haproxy.js';
 import { PatroniClient } from '../services/patroni.js';
 import { PostgresMemberClient } from '../services/postgres.js';
+import { DockerEngine } from '../services/docker.js';
+import { ServiceError } from '../services/types.js';
+import { applyToCluster, applyToDcs, memberAddresses } from './member-access.js';
 import type { CallOptions } from '../services/types.js';
 import type { ClusterSources } from './sources.js';
 
@@ -15,13 +19,18 @@ import type { ClusterSources } from './sources.js';
  * The model's sources, built from the real service adapters of one cluster's config. One PostgreSQL
  * connection per member, kept across polls and closed with the sources.
  */
-export function createServiceSources(cluster: ClusterConfig, env: NodeJS.ProcessEnv = process.env): ClusterSources {
+export function createServiceSources(cluster: ClusterConfig, env: NodeJS.ProcessEnv = process.env, options: { oneShot?: boolean } = {}): ClusterSources {
   const patroni = PatroniClient.fromConfig(cluster.patroni, env);
   const etcd = EtcdAdapter.fromConfig(cluster.etcd, env);
+  // One-shot reads (status, check) go through etcd's JSON gateway: no gRPC to load. The live cockpit (a watch)
+  // and an etcd with authentication stay on etcd3.
+  const reader = options.oneShot && !cluster.etcd.username ? new EtcdHttpReader({ endpoints: cluster.etcd.endpoints, timeoutMs: cluster.etcd.timeoutMs }) : undefined;
+  const dcsReader = reader ?? etcd;
   const haproxy = cluster.haproxy ? HaproxyAdapter.fromConfig(cluster.haproxy, env) : undefined;
   const barman = cluster.barman ? BarmanAdapter.fromConfig(cluster.barman) : undefined;
   const archiveLog = cluster.archiveLog ? ArchiveLogReader.fromConfig(cluster.archiveLog) : undefined;
   const postgres = new Map<string, { key: string; client: PostgresMemberClient }>();
+  const addresses = memberAddresses(cluster);
 
   const probes = new Map<string, { key: string; client: PostgresMemberClient }>();
   const memberClient = (member: { name: string; host: string; port: number }, pool = postgres): PostgresMemberClient => {
@@ -36,32 +45,35 @@ export function createServiceSources(cluster: ClusterConfig, env: NodeJS.Process
   };
 
   const sources: ClusterSources = {
-    patroniCluster: (o: CallOptions) => patroni.getCluster(o),
+    // Patroni advertises addresses that may resolve only among the containers: the config's `members` map them.
+    patroniCluster: async (o: CallOptions) => applyToCluster(await patroni.getCluster(o), addresses),
     patroniHistory: (o: CallOptions) => patroni.getHistory(o),
     patroniConfig: (o: CallOptions) => patroni.getConfig(o),
     memberStatus: (apiUrl: string, o: CallOptions) => patroni.getMemberStatus(apiUrl, o),
-    dcs: (o: CallOptions) => etcd.readPatroniKeys(cluster.namespace, cluster.scope, o),
+    dcs: async (o: CallOptions) => applyToDcs(await dcsReader.readPatroniKeys(cluster.namespace, cluster.scope, o), addresses),
     watchDcs: (onChange: () => void) => {
       const dispose = etcd.watchScope(cluster.namespace, cluster.scope, (event) => {
         if (event.kind === 'put' || event.kind === 'delete') onChange();
       });
       return () => void dispose().catch(() => undefined);
     },
-    etcdHealth: (o: CallOptions) => etcd.clusterHealth(o),
+    etcdHealth: (o: CallOptions) => dcsReader.clusterHealth(o),
     postgres: (member, o: CallOptions) => memberClient(member).status(o),
     pingPostgres: async (member, o: CallOptions) => {
       // Its own connection: the probe's short timeout must never tear down the status poll's connection.
       await memberClient(member, probes).query('SELECT 1', o);
     },
     close: async () => {
-      await Promise.allSettled([patroni.close(), haproxy?.close(), ...[...postgres.values(), ...probes.values()].map((e) => e.client.close())]);
+      await Promise.allSettled([patroni.close(), haproxy?.close(), reader?.close(), ...[...postgres.values(), ...probes.values()].map((e) => e.client.close())]);
       etcd.close();
     },
   };
   if (haproxy) sources.haproxy = (o: CallOptions) => haproxy.routing(o);
   if (barman) {
-    sources.barmanBackups = (o: CallOptions) => barman.listBackups(o);
-    sources.barmanStatus = (o: CallOptions) => barman.status(o);
+    // list-backups answered from disk while Barman's state is unchanged (a `stat`, not a Python run); no
+    // `barman status`: the last archived WAL it reports is the leader's pg_stat_archiver, which we read anyway.
+    const list = BarmanListReader.forCluster(barman, cluster.name, cluster.barman?.server ?? 'barman', env);
+    sources.barmanBackups = (o: CallOptions) => list.listBackups(o);
     const cache = BackupDetailsCache.forCluster(cluster.name, cluster.barman?.server ?? 'barman', env);
     sources.barmanShowBackup = async (id: string, o: CallOptions) => {
       const cached = cache.get(id);
@@ -94,6 +106,22 @@ export function createServiceSources(cluster: ClusterConfig, env: NodeJS.Process
       } finally {
         await client.end().catch(() => undefined);
       }
+    };
+  }
+  const containers = Object.fromEntries(Object.entries(cluster.members ?? {}).flatMap(([name, access]) => (access.container ? [[name, access.container]] : [])));
+  if (Object.keys(containers).length) {
+    sources.containerNames = containers;
+    let engine: DockerEngine | undefined;
+    let unusable: string | undefined;
+    try {
+      engine = new DockerEngine({ ...(cluster.docker?.socket ? { socket: cluster.docker.socket } : {}), env, timeoutMs: cluster.docker?.timeoutMs ?? 5000 }, 'docker');
+    } catch (error) {
+      unusable = error instanceof Error ? error.message : String(error);
+    }
+    sources.containerState = async (member: string, o: CallOptions) => {
+      const container = containers[member];
+      if (!engine || !container) throw new ServiceError('docker', 'unreachable', unusable ?? `no container is configured for ${member}`);
+      return engine.state(container, o);
     };
   }
   if (archiveLog) sources.archiveLogTail = (member: string, lines: number, o: CallOptions) => archiveLog.tail(member, lines, o);

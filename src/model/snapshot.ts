@@ -85,6 +85,27 @@ export interface MemberView {
   serverVersion?: string;
   /** Detail for the member view (from SQL). */
   detail?: MemberDetail;
+  /** The member's container, when the config names one (Docker Engine API). */
+  container?: ContainerView;
+}
+
+/** A member's container as the engine reports it: running / exited / restarting, with its exit code. */
+export interface ContainerView {
+  /** The container's name (empty while it could not be read). */
+  name: string;
+  /** created, running, paused, restarting, exited, dead; undefined while it could not be read. */
+  status?: string;
+  running: boolean;
+  exitCode?: number;
+  /** The engine's health check verdict (healthy, unhealthy, starting). */
+  health?: string;
+  restartCount?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  /** The engine's own error about the container (e.g. a failed start). */
+  engineError?: string;
+  /** Why the state could not be read (socket missing, no such container): the source is stale. */
+  error?: string;
 }
 
 export interface MemberDetail {

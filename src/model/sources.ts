@@ -11,6 +11,7 @@ import type {
   PostgresMemberStatus,
   TimelineHistoryEntry,
 } from '../services/types.js';
+import type { ContainerState } from '../services/docker.js';
 
 /**
  * What the model reads from, as small capabilities (k9s' dao): one method per fact. The live
@@ -36,6 +37,10 @@ export interface ClusterSources {
   archiveLogTail?(member: string, lines: number, options: CallOptions): Promise<string[]>;
   /** A cheap `SELECT 1` on a member (the leader probe of incident mode). */
   pingPostgres?(member: { name: string; host: string; port: number }, options: CallOptions): Promise<void>;
+  /** The container of each member (member → container name), when the config names them. */
+  containerNames?: Record<string, string>;
+  /** One member's container state (Docker Engine API). */
+  containerState?(member: string, options: CallOptions): Promise<ContainerState>;
   /** Through the HAProxy write port: which server answers, and is it a primary. */
   writeProbe?(options: CallOptions): Promise<{ port: number; inRecovery: boolean }>;
   close(): Promise<void>;

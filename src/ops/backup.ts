@@ -1,7 +1,10 @@
 import type { ClusterSnapshot } from '../model/snapshot.js';
+import { BackupDetailsCache } from '../services/backup-cache.js';
 import { BarmanAdapter } from '../services/barman.js';
-import type { BarmanBackup } from '../services/types.js';
+import { backupCopySeconds, readBackupInfo } from '../services/barman-backup-info.js';
+import type { BarmanBackup, BarmanCheck } from '../services/types.js';
 import { formatBytes, formatSeconds } from '../util/units.js';
+import { BasebackupProgress } from './basebackup-progress.js';
 import { backupWarnings, commonBlockers, findMember, leaderBlockers } from './checks.js';
 import type { OpsContext } from './context.js';
 import { log, stepEnded, stepStarted, warning } from './steps.js';
@@ -44,6 +47,7 @@ export interface BackupDeps {
   barman?: (context: OpsContext) => BarmanAdapter;
   /** Interval of the progress polls (ms). */
   pollIntervalMs?: number;
+  env?: NodeJS.ProcessEnv;
 }
 
 export function barmanBlockers(context: PreconditionContext, what: string): Reason[] {
@@ -72,9 +76,9 @@ export function backupPlan(snapshot: ClusterSnapshot, params: BackupParams, cont
     checks: backupPreconditions(snapshot, params, context),
     requests: [{ method: 'EXEC', url: `barman${barman?.config ? ` -c ${barman.config}` : ''} backup --wait --wait-timeout 600 ${barman?.server ?? '?'}${params.name ? ` --name ${params.name}` : ''}`, purpose: 'take a base backup' }],
     verification: [
-      "Barman's status of the new backup: STARTED → DONE (list-backups)",
+      "Barman's status of the new backup, STARTED → DONE, from the backup.info it writes",
       `bytes copied from ${snapshot.leader ?? 'the leader'}'s pg_stat_progress_basebackup`,
-      'barman check passes; show-backup gives the WAL and LSN range, timeline and size',
+      'barman check (run beside the copy) passes; backup.info gives the WAL and LSN range, timeline and size',
     ],
   };
 }
@@ -131,6 +135,24 @@ function backupLine(b: BarmanBackup): string {
   return `${b.id} ${b.status}`;
 }
 
+/** Resolves after `ms`, or at once when `done` settles first (a wait with no poll-interval granularity on completion). */
+function sleepUnless(ms: number, done: Promise<unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void done.finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/**
+ * The backup: `barman backup --wait` streamed (its console lines are log events); Barman's own status read
+ * from the backup.info it writes (one `cat`, no Python run) as soon as it names the backup's directory, and
+ * at each poll; the bytes from the leader's pg_stat_progress_basebackup while it copies; `barman check`
+ * runs beside the copy (Barman itself runs the same checks before it starts and refuses on a failure), so
+ * the verification adds no Python run after it. Completion is the process's exit.
+ */
 export async function* runBackup(context: OpsContext, params: BackupParams, signal: AbortSignal, deps: BackupDeps = {}): AsyncGenerator<OperationEvent, BackupResult> {
   const preflight = stepStarted(context, 'preflight', 'Preflight checks');
   yield preflight;
@@ -140,10 +162,8 @@ export async function* runBackup(context: OpsContext, params: BackupParams, sign
   for (const w of checks.warnings) yield warning(w.message);
   const barman = (deps.barman ?? defaultBarman)(context);
   const server = context.cluster.barman?.server as string;
-  // The snapshot's list (fresh enough: it only tells the new backup apart); the id is read from Barman's output.
-  const before = snapshot.backups.backups;
   const leader = snapshot.leader ? findMember(snapshot, snapshot.leader) : undefined;
-  yield stepEnded(context, preflight, 'done', `${before.length} backup${before.length === 1 ? '' : 's'} before; copying ${leader?.name ?? 'the leader'}`);
+  yield stepEnded(context, preflight, 'done', `copying ${leader?.name ?? 'the leader'} through ${describeTransport(context.cluster.barman?.transport as NonNullable<PreconditionContext['cluster']['barman']>['transport'])}`);
 
   const request = stepStarted(context, 'request:backup', `barman backup ${server}`);
   yield request;
@@ -151,114 +171,121 @@ export async function* runBackup(context: OpsContext, params: BackupParams, sign
   const startedAt = context.now();
   const argv = plainArgv(barman.argv('backup', ['--wait', '--wait-timeout', '600', ...(params.name ? ['--name', params.name] : []), server]));
   const output: string[] = [];
-  let finished = false;
-  let newId: string | undefined;
+  let backupDir: string | undefined;
+  const statusTrail: string[] = [];
+  // Barman's statuses in the order a backup goes through them (reads that overlap may answer out of order).
+  const rank = (status: string | undefined) => (status === undefined ? -1 : ({ EMPTY: 0, STARTED: 1, WAITING_FOR_WALS: 2 } as Record<string, number>)[status] ?? 3);
+  const noteStatus = (backup: BarmanBackup, stepId: string) => {
+    if (rank(backup.status) <= rank(statusTrail.at(-1))) return;
+    statusTrail.push(backup.status);
+    queue.push({ type: 'progress', stepId, message: `Barman: ${backupLine(backup)}` });
+  };
+  let firstInfo: Promise<unknown> = Promise.resolve();
+  // barman check once the copy is under way (after Barman's own start-up and checks; the copy is the long
+  // part): its answer is part of the verification, its time is not added after the backup.
+  let checking: Promise<{ check: BarmanCheck } | { error: string }> | undefined;
+  const startCheck = () =>
+    (checking ??= barman.check({ signal }).then(
+      (check) => ({ check }),
+      (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+    ));
   const onLine = (line: string) => {
     const text = line.trim();
     if (!text) return;
     output.push(text);
-    const started = /^Starting backup .* in (\S+)$/.exec(text);
-    if (started?.[1]) newId = started[1].split('/').at(-1);
     queue.push(log(`barman: ${text}`));
-  };
-  const backupDone = (barman.transport.stream ? barman.transport.stream(argv, onLine, { signal, timeoutMs: 24 * 3600_000 }) : barman.transport.exec(argv, { signal, timeoutMs: 24 * 3600_000 }))
-    .then((result) => {
-      if (!barman.transport.stream) for (const l of result.stdout.split('\n')) onLine(l);
-      for (const l of result.stderr.split('\n')) if (l.trim()) output.push(l.trim());
-      return result;
-    })
-    .finally(() => {
-      finished = true;
-      queue.wake();
-    });
-  backupDone.catch(() => undefined);
-
-  // Progress: Barman's status of the new backup, and the leader's pg_stat_progress_basebackup.
-  const interval = deps.pollIntervalMs ?? Math.max(500, context.timeouts.pollIntervalMs * 5);
-  let lastStatus = '';
-  let maxBytes = 0;
-  let lastBytes = -1;
-  const poll = async () => {
-    let tick = 0;
-    while (!finished && !signal.aborted) {
-      tick++;
-      if (leader?.host && leader.port) {
-        const rows = await context
-          .memberQuery({ name: leader.name, host: leader.host, port: leader.port }, 'SELECT phase, backup_streamed::float8 AS streamed, backup_total::float8 AS total FROM pg_stat_progress_basebackup', { signal, timeoutMs: 3000 })
-          .catch(() => []);
-        const row = rows[0];
-        if (row) {
-          const bytes = Number(row.streamed ?? 0);
-          const total = row.total === null || row.total === undefined ? undefined : Number(row.total);
-          if (bytes !== lastBytes) {
-            lastBytes = bytes;
-            maxBytes = Math.max(maxBytes, bytes);
-            const elapsedS = (context.now() - startedAt) / 1000;
-            const rate = elapsedS > 0 ? bytes / elapsedS : 0;
-            queue.push({
-              type: 'progress',
-              stepId: 'request:backup',
-              bytes,
-              ...(total ? { totalBytes: total, fraction: Math.min(1, bytes / total) } : {}),
-              message: `${String(row.phase)}: ${formatBytes(bytes)}${total ? ` of ${formatBytes(total)}` : ''} from ${leader.name}, ${formatSeconds(Math.round(elapsedS))} elapsed, ${formatBytes(rate)}/s`,
-            });
-          }
-        }
-      }
-      // Barman's own status every few polls (a Barman run costs CPU).
-      if (tick % 3 === 1) {
-        const list = await barman.listBackups({ signal, timeoutMs: 20_000 }).catch(() => undefined);
-        const fresh = list?.find((b) => (newId ? b.id === newId : !before.some((o) => o.id === b.id)));
-        if (fresh) {
-          newId = fresh.id;
-          if (fresh.status !== lastStatus) {
-            lastStatus = fresh.status;
-            queue.push({ type: 'progress', stepId: 'request:backup', message: `Barman: ${backupLine(fresh)}` });
-          }
-        }
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, interval);
-        void backupDone.finally(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+    if (/^(Starting backup copy|Backup completed|Waiting for the WAL file)/.test(text)) void startCheck();
+    const started = /^Starting backup .* in (\S+)$/.exec(text);
+    if (started?.[1] && !backupDir) {
+      backupDir = started[1];
+      // Barman wrote backup.info (STARTED) before saying so.
+      firstInfo = readBackupInfo(barman.transport, backupDir, { signal })
+        .then(({ backup }) => noteStatus(backup, 'request:backup'))
+        .catch(() => undefined);
     }
   };
-  const polling = poll();
+  const timeoutMs = 24 * 3600_000;
+  const backupDone = (barman.transport.stream ? barman.transport.stream(argv, onLine, { signal, timeoutMs }) : barman.transport.exec(argv, { signal, timeoutMs })).then((result) => {
+    if (!barman.transport.stream) for (const l of result.stdout.split('\n')) onLine(l);
+    for (const l of result.stderr.split('\n')) if (l.trim()) output.push(l.trim());
+    return result;
+  });
+  let finished = false;
+  void backupDone.then(
+    () => undefined,
+    () => undefined,
+  ).finally(() => {
+    finished = true;
+    queue.wake();
+  });
+
+  // Bytes: the leader's pg_stat_progress_basebackup, with elapsed time and throughput.
+  const interval = deps.pollIntervalMs ?? Math.max(500, context.timeouts.pollIntervalMs);
+  const copied = leader
+    ? new BasebackupProgress(context, leader, 'request:backup', (sample) => {
+        const elapsedS = (context.now() - startedAt) / 1000;
+        return `${sample.phase}: ${formatBytes(sample.bytes)}${sample.totalBytes ? ` of ${formatBytes(sample.totalBytes)}` : ''} from ${leader.name}, ${elapsedS.toFixed(1)} s elapsed, ${formatBytes(elapsedS > 0 ? sample.bytes / elapsedS : 0)}/s`;
+      })
+    : undefined;
+  const polling = (async () => {
+    while (!finished && !signal.aborted) {
+      // Barman's status until it says STARTED (then only at the end: the copy's progress is the bytes).
+      const dir = rank(statusTrail.at(-1)) < rank('STARTED') ? backupDir : undefined;
+      const [event] = await Promise.all([
+        copied?.poll(signal),
+        dir
+          ? readBackupInfo(barman.transport, dir, { signal })
+              .then(({ backup }) => noteStatus(backup, 'request:backup'))
+              .catch(() => undefined)
+          : undefined,
+      ]);
+      if (event && !finished) queue.push(event);
+      await sleepUnless(interval, backupDone);
+    }
+  })();
 
   while (!finished) {
     await queue.next();
     for (const event of queue.drain()) yield event;
   }
-  await polling;
+  await Promise.all([polling, firstInfo]);
   for (const event of queue.drain()) yield event;
   const result = await backupDone;
   if (result.code !== 0) {
-    const problem = output.filter((l) => /error|fail|refus/i.test(l)).slice(-3).join(' / ') || output.slice(-3).join(' / ');
+    const problem = output.filter((l) => /error|fail|refus|another backup/i.test(l)).slice(-3).join(' / ') || output.slice(-3).join(' / ');
     throw new Error(`barman backup exited ${result.code}: ${problem || 'no output'}`);
   }
-  const created = newId ? { id: newId, status: lastStatus } : (await barman.listBackups({ signal })).find((b) => !before.some((o) => o.id === b.id));
-  if (!created) throw new Error('barman backup exited 0 but no new backup is listed');
+  if (!backupDir) throw new Error(`barman backup exited 0 but did not name the backup's directory: ${output.slice(-3).join(' / ') || 'no output'}`);
+  const info = await readBackupInfo(barman.transport, backupDir, { signal });
   const elapsedMs = context.now() - startedAt;
-  yield stepEnded(context, request, 'done', `backup ${created.id} taken in ${formatSeconds(Math.round(elapsedMs / 1000))}${maxBytes ? ` (${formatBytes(maxBytes)} streamed)` : ''}`);
+  // The copy's figure: Barman's own size and copy time (the last poll may have missed the end of a fast copy).
+  const copySeconds = backupCopySeconds(info.text);
+  const size = info.backup.sizeBytes ?? copied?.maxBytes ?? 0;
+  const rate = copySeconds ? size / copySeconds : undefined;
+  const copyText = `copied ${formatBytes(size)}${copySeconds !== undefined ? ` in ${copySeconds.toFixed(1)} s` : ''}${rate !== undefined ? `, ${formatBytes(rate)}/s` : ''} from ${leader?.name ?? 'the leader'}`;
+  yield { type: 'progress', stepId: 'request:backup', bytes: size, totalBytes: size, fraction: 1, message: copyText };
+  yield stepEnded(context, request, 'done', `${info.backup.id}: Barman ${[...statusTrail, ...(statusTrail.at(-1) === info.backup.status ? [] : [info.backup.status])].join(' → ')}; ${copyText}`);
 
-  const verify = stepStarted(context, 'verify', 'barman check and show-backup');
+  const verify = stepStarted(context, 'verify', "the backup's status (backup.info) and barman check");
   yield verify;
-  const [check, shown] = await Promise.all([barman.check({ signal }), barman.showBackup(created.id, { signal })]);
-  const failed = check.checks.filter((c) => !c.ok).map((c) => `${c.name}${c.hint ? ` (${c.hint})` : ''}`);
-  if (failed.length) yield warning(`barman check fails: ${failed.join(', ')}`);
+  const shown = info.backup;
   if (shown.status !== 'DONE') throw new Error(`backup ${shown.id} is ${shown.status}${shown.error ? `: ${shown.error}` : ''}`);
-  if (shown.status !== lastStatus) yield { type: 'progress', stepId: 'verify', message: `Barman: ${backupLine(shown)}` };
+  if (statusTrail.at(-1) !== shown.status) yield { type: 'progress', stepId: 'verify', message: `Barman: ${backupLine(shown)}` };
+  const checked = await startCheck();
+  const check = 'check' in checked ? checked.check : undefined;
+  const failed = check ? check.checks.filter((c) => !c.ok).map((c) => `${c.name}${c.hint ? ` (${c.hint})` : ''}`) : [`barman check did not answer: ${'error' in checked ? checked.error : '?'}`];
+  if (failed.length) yield warning(`barman check fails: ${failed.join(', ')}`);
+  const checkOk = check?.ok === true;
   yield stepEnded(
     context,
     verify,
     'done',
-    `${shown.id} DONE: ${shown.sizeBytes !== undefined ? formatBytes(shown.sizeBytes) : '? bytes'}, WAL ${shown.beginWal ?? '?'} → ${shown.endWal ?? '?'}, timeline ${shown.timeline ?? '?'}; barman check ${check.ok ? 'OK' : 'FAILED'}`,
+    `${shown.id} DONE: ${shown.sizeBytes !== undefined ? formatBytes(shown.sizeBytes) : '? bytes'}, WAL ${shown.beginWal ?? '?'} → ${shown.endWal ?? '?'}, timeline ${shown.timeline ?? '?'}; barman check ${checkOk ? 'OK' : 'FAILED'}`,
   );
+  // A DONE backup never changes: its details go to the cache `show-backup` answers would go to.
+  if (context.cluster.barman) BackupDetailsCache.forCluster(context.cluster.name, context.cluster.barman.server, deps.env).put(shown);
   context.store.refresh();
-  const details: BackupResult['details'] = { backupId: shown.id, status: shown.status, elapsedMs, checkOk: check.ok, failedChecks: failed };
+  const details: BackupResult['details'] = { backupId: shown.id, status: shown.status, elapsedMs, checkOk, failedChecks: failed };
   if (leader) details.member = leader.name;
   for (const key of ['sizeBytes', 'walSizeBytes', 'durationSeconds', 'beginWal', 'endWal', 'beginLsn', 'endLsn', 'timeline'] as const) {
     const value = shown[key];
@@ -266,7 +293,7 @@ export async function* runBackup(context: OpsContext, params: BackupParams, sign
   }
   return {
     outcome: 'done',
-    summary: `backup ${shown.id} DONE (${shown.sizeBytes !== undefined ? formatBytes(shown.sizeBytes) : '?'}, ${formatSeconds(Math.round(elapsedMs / 1000))})${check.ok ? '' : '; barman check fails'}`,
+    summary: `backup ${shown.id} DONE (${shown.sizeBytes !== undefined ? formatBytes(shown.sizeBytes) : '?'}, ${formatSeconds(Math.round(elapsedMs / 1000))})${checkOk ? '' : '; barman check fails'}`,
     details,
   };
 }

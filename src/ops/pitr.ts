@@ -1,11 +1,14 @@
+import { runContainerSideRestore } from './pitr-container.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { labArchiveCommand, labMemberRunning, listSafetyCopies, moveDataAside, startLabMember, stopLabMember, undoInstructions, wipeDcsScope } from '../lab/restore-lab.js';
 import type { SafetyCopy } from '../lab/restore-lab.js';
 import { labAccounts, labUp, readLabTopology } from '../lab/lab.js';
 import type { LabTopology } from '../lab/topology.js';
+import type { ClusterConfig } from '../config/schema.js';
 import type { ClusterSnapshot } from '../model/snapshot.js';
 import type { BarmanAdapter } from '../services/barman.js';
+import { BackupDetailsCache } from '../services/backup-cache.js';
 import type { SideRestoreRecord } from '../services/restore.js';
 import {
   RESTORE_HOST,
@@ -34,7 +37,7 @@ import type { BarmanBackup } from '../services/types.js';
 import { defaultBarman, barmanBlockers } from './backup.js';
 import { commonBlockers } from './checks.js';
 import type { OpsContext } from './context.js';
-import type { BackupCatalog, PitrTarget, PitrTargetInput, PitrValidation } from './pitr-target.js';
+import type { BackupCatalog, PitrTarget, PitrTargetInput, PitrValidation, WalGap } from './pitr-target.js';
 import { barmanTargetArgs, catalogFromView, describeTarget, describeWindow, doneBackups, findWalGaps, parseTarget, selectBackup, validatePitrTarget } from './pitr-target.js';
 import { log, stepEnded, stepStarted, warning } from './steps.js';
 import type { OperationDefinition, OperationEvent, OperationPlan, OperationResult, PreconditionContext, Preconditions, Reason } from './types.js';
@@ -81,6 +84,26 @@ export interface PitrDeps {
   recoveryTimeoutMs?: number;
 }
 
+// ------------------------------------------------------------------ listing
+
+/** The side restores (live status) and the rewinds' safety copies of a cluster, as of now. */
+export interface RestoreListing {
+  restores: SideRestoreRecord[];
+  safetyCopies: SafetyCopy[];
+  /** Reading failed (the lab's topology): said, not thrown. */
+  error?: string;
+}
+
+export function restoreListing(cluster: ClusterConfig, env: NodeJS.ProcessEnv = process.env): RestoreListing {
+  const restores = new RestoreRegistry(restoresDir(cluster, env)).listLive();
+  if (!cluster.lab) return { restores, safetyCopies: [] };
+  try {
+    return { restores, safetyCopies: listSafetyCopies(readLabTopology(cluster.lab.dir)) };
+  } catch (error) {
+    return { restores, safetyCopies: [], error: `safety copies unknown: ${(error as Error).message}` };
+  }
+}
+
 // ------------------------------------------------------------------ checks
 
 function targetReasons(params: PitrParams): { target?: PitrTarget; blockers: Reason[] } {
@@ -96,9 +119,10 @@ export function pitrValidation(snapshot: ClusterSnapshot, params: PitrParams, co
   return { ...validation, target };
 }
 
-function localBarmanBlockers(context: PreconditionContext, what: string): Reason[] {
+function localBarmanBlockers(context: PreconditionContext, what: string, inContainer = false): Reason[] {
   const transport = context.cluster.barman?.transport;
-  if (transport && transport.kind !== 'local') {
+  // A side restore also runs where Barman runs in a container (src/ops/pitr-container.ts).
+  if (transport && transport.kind !== 'local' && !(inContainer && transport.kind === 'docker')) {
     return [{ code: 'barman-not-local', message: `${what} recovers into a directory on this machine: it needs Barman here (transport local); cluster ${context.cluster.name} reaches Barman through ${transport.kind}` }];
   }
   return [];
@@ -107,8 +131,13 @@ function localBarmanBlockers(context: PreconditionContext, what: string): Reason
 export function pitrPreconditions(snapshot: ClusterSnapshot, params: PitrParams, context: PreconditionContext): Preconditions {
   // A side restore touches nothing in the cluster: only the runner's own refusals and the target.
   const blockers = commonBlockers(snapshot, context).filter((b) => b.code !== 'state-unknown');
-  blockers.push(...barmanBlockers(context, 'a restore'), ...localBarmanBlockers(context, 'a side restore'));
+  blockers.push(...barmanBlockers(context, 'a restore'), ...localBarmanBlockers(context, 'a side restore', true));
   if (blockers.some((b) => b.code === 'no-barman')) return { blockers, warnings: [] };
+  if (!snapshot.sources.barman) {
+    // The store does not read Barman (the CLI): the target is placed in the window by the run, on Barman's
+    // data read then, before anything is created. Here only its form.
+    return { blockers: [...blockers, ...targetReasons(params).blockers], warnings: [] };
+  }
   const validation = pitrValidation(snapshot, params, context);
   return { blockers: [...blockers, ...validation.blockers], warnings: validation.warnings };
 }
@@ -143,7 +172,7 @@ export function pitrPlan(snapshot: ClusterSnapshot, params: PitrParams, context:
   const dir = restoresDir(context.cluster);
   return {
     operation: 'pitr',
-    summary: `side restore of backup ${backup?.id ?? '?'} to ${validation.target ? describeTarget(validation.target) : '?'} into ${dir}/<id> (nothing in the cluster changes)`,
+    summary: `side restore of backup ${backup?.id ?? (snapshot.sources.barman ? '?' : '(chosen on Barman\'s data when it runs)')} to ${validation.target ? describeTarget(validation.target) : '?'} into ${dir}/<id> (nothing in the cluster changes)`,
     checks: pitrPreconditions(snapshot, params, context),
     requests: [
       ...(validation.needsWalSwitch ? [{ method: 'EXEC' as const, url: `barman switch-wal --force --archive ${server}`, purpose: 'archive the WAL that holds the target' }] : []),
@@ -176,9 +205,48 @@ export function rewindPlan(snapshot: ClusterSnapshot, params: PitrParams, contex
 
 // ------------------------------------------------------------------ the fresh catalog
 
-/** Barman's backups, status and the archived WAL names after the chosen backup, read now. */
-async function freshCatalog(barman: BarmanAdapter, server: string, target: PitrTarget | undefined, backupId: string | undefined, signal: AbortSignal): Promise<BackupCatalog> {
-  const [list, status] = await Promise.all([barman.listBackups({ signal }), barman.status({ signal })]);
+/** The last WAL archived and when (the end of the recovery window). */
+type ArchivedReader = (signal: AbortSignal) => Promise<{ lastArchivedWal?: string; lastArchivedAt?: string }>;
+
+/**
+ * The last archived WAL as `barman status` reports it — it reads the leader's pg_stat_archiver — read with
+ * one SQL query on the leader instead of a Barman (Python) run; Barman's status when there is no leader to ask.
+ */
+function archivedReader(context: OpsContext, barman: BarmanAdapter): ArchivedReader {
+  return async (signal) => {
+    const snapshot = context.store.getSnapshot();
+    const leader = snapshot.members.find((m) => m.name === snapshot.leader);
+    if (leader?.host && leader.port) {
+      const rows = await context
+        .memberQuery({ name: leader.name, host: leader.host, port: leader.port }, 'SELECT last_archived_wal, extract(epoch FROM last_archived_time)::float8 AS last_archived_epoch FROM pg_stat_archiver', { signal, timeoutMs: 5000 })
+        .catch(() => undefined);
+      const row = rows?.[0];
+      if (row) {
+        const at = row.last_archived_epoch === null || row.last_archived_epoch === undefined ? NaN : Number(row.last_archived_epoch) * 1000;
+        return {
+          ...(typeof row.last_archived_wal === 'string' ? { lastArchivedWal: row.last_archived_wal } : {}),
+          ...(Number.isNaN(at) ? {} : { lastArchivedAt: new Date(at).toISOString() }),
+        };
+      }
+    }
+    return barman.status({ signal });
+  };
+}
+
+/**
+ * Barman's backups, status and the archived WAL names after the chosen backup, read now: list-backups and
+ * status together, then the details (show-backup, or the details cache: a DONE backup never changes) and
+ * the WAL names together — two rounds of Barman runs, not three (the chosen backup is known from the list,
+ * except for an LSN target, which needs the backups' LSNs first); one round when the chosen backup is the
+ * newest and its details are cached (its WAL names were asked for beside list-backups).
+ */
+async function freshCatalog(barman: BarmanAdapter, archived: ArchivedReader, cluster: ClusterConfig, target: PitrTarget | undefined, backupId: string | undefined, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<BackupCatalog> {
+  const server = cluster.barman?.server as string;
+  const cache = BackupDetailsCache.forCluster(cluster.name, server, env);
+  // The newest backup's WAL names, asked at once (`latest`): the backup a target most often restores from. Used
+  // only when the chosen backup is that one, checked by the first name (its begin WAL); else asked again below.
+  const latestWal = barmanWalNames(barman, server, 'latest', { signal, timeoutMs: 60_000 }).catch(() => undefined);
+  const [list, status] = await Promise.all([barman.listBackups({ signal }), archived(signal)]);
   const done = doneBackups(list);
   // Details (LSNs, WAL names) for the oldest (it opens the window), the chosen one, and for an LSN target every candidate.
   const wanted = new Set<string>();
@@ -188,35 +256,57 @@ async function freshCatalog(barman: BarmanAdapter, server: string, target: PitrT
   if (picked) wanted.add(picked.id);
   if (target?.kind === 'lsn') for (const b of done) wanted.add(b.id);
   const details = new Map<string, BarmanBackup>();
-  await Promise.all([...wanted].map(async (id) => details.set(id, await barman.showBackup(id, { signal }))));
+  const readDetails = Promise.all(
+    [...wanted].map(async (id) => {
+      const cached = cache.get(id);
+      const backup = cached ?? (await barman.showBackup(id, { signal }));
+      if (!cached) cache.put(backup);
+      details.set(id, backup);
+    }),
+  );
+  // WAL gaps: the archive from the chosen backup on (its WAL up to the next backup, and every later backup's).
+  const walGaps = async (chosen: string | undefined) => {
+    if (!chosen) return undefined;
+    const from = done.findIndex((b) => b.id === chosen);
+    if (from >= 0 && from === done.length - 1) {
+      const [names] = await Promise.all([latestWal, readDetails]);
+      const beginWal = details.get(chosen)?.beginWal;
+      // The first segment named (history files come first) is the begin WAL of the backup `latest` was.
+      if (names && beginWal !== undefined && names.find((n) => /^[0-9A-F]{24}$/i.test(n)) === beginWal) return findWalGaps(names);
+    }
+    const lists = await Promise.all((from >= 0 ? done.slice(from) : []).map((b) => barmanWalNames(barman, server, b.id, { signal, timeoutMs: 60_000 })));
+    return findWalGaps(lists.flat());
+  };
+  let gaps: WalGap[] | undefined;
+  if (target?.kind === 'lsn' && backupId === undefined) {
+    await readDetails;
+    gaps = await walGaps(selectBackup(target, list.map((b) => ({ ...b, ...details.get(b.id) })))?.id);
+  } else {
+    [, gaps] = await Promise.all([readDetails, walGaps(backupId ?? picked?.id)]);
+  }
   const backups = list.map((b) => ({ ...b, ...details.get(b.id) }));
   const catalog: BackupCatalog = { backups };
   if (status.lastArchivedWal) catalog.lastArchivedWal = status.lastArchivedWal;
   if (status.lastArchivedAt) catalog.lastArchivedAt = Date.parse(status.lastArchivedAt);
-  // WAL gaps: the archive from the chosen backup on (its WAL up to the next backup, and every later backup's).
-  const chosen = backupId ?? (target ? selectBackup(target, backups)?.id : undefined);
-  if (chosen) {
-    const from = done.findIndex((b) => b.id === chosen);
-    const lists = await Promise.all((from >= 0 ? done.slice(from) : []).map((b) => barmanWalNames(barman, server, b.id, { signal, timeoutMs: 60_000 })));
-    catalog.walGaps = findWalGaps(lists.flat());
-  }
+  if (gaps) catalog.walGaps = gaps;
   return catalog;
 }
 
 /** Validate against Barman now; switch WAL first when the target is not archived yet. Throws PreconditionError. */
-async function* validateNow(context: OpsContext, params: PitrParams, barman: BarmanAdapter, signal: AbortSignal): AsyncGenerator<OperationEvent, { target: PitrTarget; backup: BarmanBackup; validation: PitrValidation }> {
+async function* validateNow(context: OpsContext, params: PitrParams, barman: BarmanAdapter, signal: AbortSignal, env?: NodeJS.ProcessEnv): AsyncGenerator<OperationEvent, { target: PitrTarget; backup: BarmanBackup; validation: PitrValidation }> {
   const { target, blockers } = targetReasons(params);
   if (!target) throw new PreconditionError(blockers);
   const server = context.cluster.barman?.server as string;
   const options = { ...(params.backupId !== undefined ? { backupId: params.backupId } : {}), now: context.now() };
-  let catalog = await freshCatalog(barman, server, target, params.backupId, signal);
+  const archived = archivedReader(context, barman);
+  let catalog = await freshCatalog(barman, archived, context.cluster, target, params.backupId, signal, env);
   let validation = validatePitrTarget(target, catalog, { ...options, strict: false });
   if (validation.blockers.length === 0 && validation.needsWalSwitch) {
     const step = stepStarted(context, 'switch-wal', `archive the current WAL (barman switch-wal --force --archive ${server})`);
     yield step;
     const said = await barmanSwitchWal(barman, server, { signal });
     yield stepEnded(context, step, 'done', said.slice(0, 200) || 'archived');
-    catalog = await freshCatalog(barman, server, target, params.backupId, signal);
+    catalog = await freshCatalog(barman, archived, context.cluster, target, params.backupId, signal, env);
   }
   validation = validatePitrTarget(target, catalog, { ...options, now: context.now(), strict: true });
   if (validation.blockers.length) throw new PreconditionError(validation.blockers);
@@ -236,8 +326,11 @@ export async function* runSideRestore(context: OpsContext, params: PitrParams, s
   const early = pre.blockers.filter((b) => !DECIDED_BY_FRESH_CATALOG.includes(b.code));
   if (early.length) throw new PreconditionError(early);
   const barman = (deps.barman ?? defaultBarman)(context);
-  const { target, backup, validation } = yield* validateNow(context, params, barman, signal);
+  const { target, backup, validation } = yield* validateNow(context, params, barman, signal, deps.env);
   yield stepEnded(context, preflight, 'done', `backup ${backup.id} → ${describeTarget(target)}; ${describeWindow(validation.window)}`);
+  if (context.cluster.barman?.transport.kind === 'docker') {
+    return yield* runContainerSideRestore(context, { barman, backupId: backup.id, target }, params, signal, deps.env ?? process.env);
+  }
 
   const env = deps.env ?? process.env;
   const registry = new RestoreRegistry(restoresDir(context.cluster, env));
@@ -347,7 +440,7 @@ export async function* runRewind(context: OpsContext, params: PitrParams, signal
   const early = pre.blockers.filter((b) => !DECIDED_BY_FRESH_CATALOG.includes(b.code));
   if (early.length) throw new PreconditionError(early);
   const barman = (deps.barman ?? defaultBarman)(context);
-  const { target, backup } = yield* validateNow(context, params, barman, signal);
+  const { target, backup } = yield* validateNow(context, params, barman, signal, deps.env);
   const topology: LabTopology = readLabTopology(context.cluster.lab?.dir as string);
   const leaderName = snapshot.leader && topology.members.some((m) => m.name === snapshot.leader) ? snapshot.leader : (topology.members[0]?.name as string);
   const leader = topology.members.find((m) => m.name === leaderName) as LabTopology['members'][number];
@@ -507,6 +600,19 @@ export async function* runRewind(context: OpsContext, params: PitrParams, signal
     if (error instanceof PreconditionError) throw error;
     throw new Error(`${message}${howToUndo()}`, { cause: error });
   }
+}
+
+/** How to reach a side restore (URI, the password's reference, stop, remove) or a rewind's safety copies, from a result's details. */
+export function pitrResultLines(details: Record<string, unknown>): string[] {
+  const lines: string[] = [];
+  if (typeof details.uri === 'string') {
+    lines.push(`connect:  psql '${details.uri}'`, `password: ${String(details.passwordRef)}`, `stop:     ${String(details.stop)}`, `remove:   ${String(details.remove)}`);
+  }
+  if (Array.isArray(details.safetyCopies)) {
+    lines.push('safety copies (kept until `pgcockpit restores remove ID`):');
+    for (const c of details.safetyCopies as SafetyCopy[]) lines.push(`  ${c.id}  ${c.path}`);
+  }
+  return lines;
 }
 
 export function describePitrParams(params: PitrParams): Record<string, unknown> {

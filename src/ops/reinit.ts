@@ -1,5 +1,6 @@
 import type { ClusterSnapshot, MemberView } from '../model/snapshot.js';
 import { formatBytes } from '../util/units.js';
+import { BasebackupProgress } from './basebackup-progress.js';
 import { backupWarnings, commonBlockers, findMember, isStreaming, leaderBlockers, memberRestBase, unhealthyReplicaWarnings, unknownMember } from './checks.js';
 import type { OpsContext } from './context.js';
 import { stepEnded, stepStarted, warning } from './steps.js';
@@ -90,8 +91,7 @@ async function* runReinit(context: OpsContext, params: ReinitParams, signal: Abo
   const deadline = context.now() + context.timeouts.reinitMs;
   let sawRebuild = false;
   let lastState = before.rawState;
-  let lastBytes = -1;
-  let maxBytes = 0;
+  const copied = new BasebackupProgress(context, leader, 'rebuild');
   for (;;) {
     signal.throwIfAborted();
     if (context.now() > deadline) throw new WaitTimeoutError(`timed out after ${formatMs(context.timeouts.reinitMs)} waiting for ${member.name} to rebuild (last state: ${lastState})`);
@@ -107,36 +107,17 @@ async function* runReinit(context: OpsContext, params: ReinitParams, signal: Abo
     } else {
       sawRebuild = true;
     }
-    if (leader.host && leader.port) {
-      const rows = await context
-        .memberQuery({ name: leader.name, host: leader.host, port: leader.port }, 'SELECT phase, backup_streamed::float8 AS streamed, backup_total::float8 AS total FROM pg_stat_progress_basebackup', { signal, timeoutMs: 3000 })
-        .catch(() => []);
-      const row = rows[0];
-      if (row) {
-        const bytes = Number(row.streamed ?? 0);
-        const total = row.total === null || row.total === undefined ? undefined : Number(row.total);
-        if (bytes !== lastBytes) {
-          lastBytes = bytes;
-          maxBytes = Math.max(maxBytes, bytes);
-          yield {
-            type: 'progress',
-            stepId: 'rebuild',
-            bytes,
-            ...(total ? { totalBytes: total, fraction: Math.min(1, bytes / total) } : {}),
-            message: `base backup ${String(row.phase)}: ${formatBytes(bytes)}${total ? ` of ${formatBytes(total)}` : ''}`,
-          };
-        }
-      }
-    }
+    const progress = await copied.poll(signal);
+    if (progress) yield progress;
     await pause(context.timeouts.pollIntervalMs, signal);
   }
-  yield stepEnded(context, rebuild, 'done', `${member.name} runs again${maxBytes ? ` (${formatBytes(maxBytes)} copied)` : ''}`);
+  yield stepEnded(context, rebuild, 'done', `${member.name} runs again${copied.maxBytes ? ` (${formatBytes(copied.maxBytes)} copied)` : ''}`);
   const streaming = stepStarted(context, 'streaming', `${member.name} streams from ${leader.name}`);
   yield streaming;
   const detail = await replicaStreamsFrom(context, leader, member.name, signal);
   yield stepEnded(context, streaming, 'done', detail);
   context.store.refresh();
-  return { outcome: 'done', summary: `${member.name} was rebuilt from ${leader.name} and streams again`, details: { member: member.name, leader: leader.name, copiedBytes: maxBytes } };
+  return { outcome: 'done', summary: `${member.name} was rebuilt from ${leader.name} and streams again`, details: { member: member.name, leader: leader.name, copiedBytes: copied.maxBytes } };
 }
 
 export const reinitOperation: OperationDefinition<ReinitParams> = {

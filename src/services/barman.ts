@@ -55,6 +55,34 @@ export const barmanShowBackupSchema = z.record(z.string(), shownBackupSchema);
 
 export const barmanStatusSchema = z.record(z.string(), z.record(z.string(), z.looseObject({ description: z.string().nullish(), message: z.unknown() })));
 
+/** `show-servers`: only the directories the state fingerprint needs. */
+export const barmanShowServersSchema = z.record(
+  z.string(),
+  z.looseObject({ basebackups_directory: z.string(), wals_directory: z.string() }),
+);
+
+/** Where Barman keeps one server's backups and WAL (from `barman show-servers`). */
+export interface BarmanServerPaths {
+  basebackupsDirectory: string;
+  walsDirectory: string;
+}
+
+/**
+ * A cheap fingerprint of what `list-backups` reports, read without Barman: `backups` changes when a backup
+ * starts, ends, fails or is deleted (the base directory and each backup.info), `wals` when Barman files WAL
+ * (xlog.db; it moves the WAL sizes).
+ */
+export interface BarmanStateFingerprint {
+  backups: string;
+  wals: string;
+}
+
+/**
+ * One `stat` through the transport (sh and GNU stat on the Barman host): the base directory, every
+ * backup.info (name, size, mtime to the nanosecond) and xlog.db. Exit 3 when the base directory is gone.
+ */
+const FINGERPRINT_SCRIPT = 'cd "$1" 2>/dev/null || exit 3; stat -c "%n %s %y" . ./*/backup.info 2>/dev/null; echo "--"; stat -c "%s %y" "$2/xlog.db" 2>/dev/null; exit 0';
+
 export const barmanCheckSchema = z.record(z.string(), z.record(z.string(), z.looseObject({ status: z.string(), hint: z.string().nullish() })));
 
 function num(value: number | string | null | undefined): number | undefined {
@@ -220,6 +248,32 @@ export class BarmanAdapter {
   async status(options: CallOptions = {}): Promise<BarmanServerStatus> {
     const { data } = await this.run('status', [this.options.server], options);
     return normalizeStatus(this.validate('status', data, barmanStatusSchema), this.options.server);
+  }
+
+  /** The server's base backup and WAL directories (a Barman run: ask once and keep the answer). */
+  async serverPaths(options: CallOptions = {}): Promise<BarmanServerPaths> {
+    const { data } = await this.run('show-servers', [this.options.server], options);
+    const entry = serverEntry(this.validate('show-servers', data, barmanShowServersSchema), this.options.server, 'show-servers');
+    return { basebackupsDirectory: entry.basebackups_directory, walsDirectory: entry.wals_directory };
+  }
+
+  /** The state fingerprint: one cheap command through the transport, no Barman (Python) run. */
+  async stateFingerprint(paths: BarmanServerPaths, options: CallOptions = {}): Promise<BarmanStateFingerprint> {
+    const argv = ['sh', '-c', FINGERPRINT_SCRIPT, 'sh', paths.basebackupsDirectory, paths.walsDirectory];
+    let result: ExecResult;
+    try {
+      result = await this.transport.exec(argv, { ...options, timeoutMs: options.timeoutMs ?? this.options.timeoutMs });
+    } catch (error) {
+      if (error instanceof ServiceError && error.source !== 'barman') {
+        throw new ServiceError('barman', error.kind, error.message, error.endpoint, { cause: error });
+      }
+      throw error;
+    }
+    const [backups, wals] = result.stdout.split('--\n');
+    if (result.code !== 0 || backups === undefined || wals === undefined || !backups.trim()) {
+      throw new ServiceError('barman', 'failed', `cannot read Barman's state of ${this.options.server} in ${paths.basebackupsDirectory} on ${this.transport.description} (exit ${result.code})`, this.transport.description);
+    }
+    return { backups: backups.trim(), wals: wals.trim() };
   }
 
   /** barman check: failing checks give ok:false (Barman exits 1 then), not an exception. */

@@ -1,5 +1,5 @@
-import { Etcd3 } from 'etcd3';
-import type { IKeyValue, IOptions, Watcher } from 'etcd3';
+import type * as Etcd3Module from 'etcd3';
+import type { Etcd3, IKeyValue, IOptions, Watcher } from 'etcd3';
 import { readSecret } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { timeoutError, withDeadline } from './errors.js';
@@ -168,12 +168,30 @@ export function quorumState(total: number, healthy: number): QuorumState {
   return healthy === total ? 'healthy' : 'degraded';
 }
 
+/**
+ * etcd3 (gRPC, protobuf) is loaded on first use, not at start-up: it is the largest module `status` and the
+ * cockpit load, and their first screen needs Patroni, not etcd.
+ */
+let etcd3Module: Promise<typeof Etcd3Module> | undefined;
+function loadEtcd3(): Promise<typeof Etcd3Module> {
+  etcd3Module ??= import('etcd3');
+  return etcd3Module;
+}
+
+/**
+ * Load etcd3 now. Its modules evaluate synchronously (a few hundred ms on a busy machine): a one-shot command
+ * loads them before its reads start, so the event loop never stalls while calls with deadlines are in flight.
+ */
+export async function preloadEtcd3(): Promise<void> {
+  await loadEtcd3();
+}
+
 export class EtcdAdapter {
-  private readonly client: Etcd3;
+  private clientPromise: Promise<Etcd3> | undefined;
+  private closed = false;
   private readonly label: string;
 
   constructor(private readonly options: EtcdAdapterOptions) {
-    this.client = new Etcd3(this.clientOptions(options.endpoints));
     this.label = options.endpoints.length === 1 ? (options.endpoints[0] as string) : `(${options.endpoints.join(', ')})`;
   }
 
@@ -193,8 +211,18 @@ export class EtcdAdapter {
     return options;
   }
 
+  private client(): Promise<Etcd3> {
+    this.clientPromise ??= loadEtcd3().then(({ Etcd3: Client }) => {
+      const client = new Client(this.clientOptions(this.options.endpoints));
+      if (this.closed) client.close();
+      return client;
+    });
+    return this.clientPromise;
+  }
+
   close(): void {
-    this.client.close();
+    this.closed = true;
+    void this.clientPromise?.then((client) => client.close()).catch(() => undefined);
   }
 
   private run<T>(what: string, endpoint: string, options: CallOptions, work: (deadlineAt: Date) => Promise<T>, teardown?: () => void): Promise<T> {
@@ -222,8 +250,10 @@ export class EtcdAdapter {
   /** All of Patroni's keys of one scope in one range read, plus the leader key's lease and its remaining TTL. */
   async readPatroniKeys(namespace: string, scope: string, options: CallOptions = {}): Promise<DcsView> {
     const prefix = scopePrefix(namespace, scope);
+    // Loading the client's modules is not etcd's time: it stays outside the call's deadline.
+    const client = await this.client();
     return this.run(`reading ${prefix}`, this.label, options, async (deadlineAt) => {
-      const response = await this.client.getAll().prefix(prefix).options({ deadline: deadlineAt }).exec();
+      const response = await client.getAll().prefix(prefix).options({ deadline: deadlineAt }).exec();
       const keys: Record<string, string> = {};
       let leaderKv: IKeyValue | undefined;
       for (const kv of response.kvs) {
@@ -237,7 +267,7 @@ export class EtcdAdapter {
         if (leaderKv.lease && leaderKv.lease !== '0') {
           view.leader.leaseId = leaderKv.lease;
           try {
-            const ttl = await this.client.leaseClient.leaseTimeToLive({ ID: leaderKv.lease, keys: false }, { deadline: deadlineAt });
+            const ttl = await client.leaseClient.leaseTimeToLive({ ID: leaderKv.lease, keys: false }, { deadline: deadlineAt });
             const remaining = Number(ttl.TTL);
             // -1: the lease expired between the two reads (the leader key is about to go).
             view.leader.leaseTtlSeconds = remaining < 0 ? 0 : remaining;
@@ -271,10 +301,8 @@ export class EtcdAdapter {
       const key = kv.key.toString('utf8');
       emit({ kind, key, name: key.slice(prefix.length), revision: Number(kv.mod_revision) });
     };
-    const created = this.client
-      .watch()
-      .prefix(prefix)
-      .create()
+    const created = this.client()
+      .then((client) => client.watch().prefix(prefix).create())
       .then((w) => {
         if (disposed) {
           void w.cancel().catch(() => undefined);
@@ -309,8 +337,9 @@ export class EtcdAdapter {
     const listTimeoutMs = Math.max(100, Math.floor(timeoutMs * 0.4));
     const probeTimeoutMs = Math.max(100, Math.floor(timeoutMs * 0.5));
     let members: Array<{ name: string; endpoint: string; id?: string }>;
+    const client = await this.client();
     try {
-      const list = await this.run('listing members', this.label, { ...options, timeoutMs: listTimeoutMs }, (deadlineAt) => this.client.cluster.memberList({}, { deadline: deadlineAt }));
+      const list = await this.run('listing members', this.label, { ...options, timeoutMs: listTimeoutMs }, (deadlineAt) => client.cluster.memberList({}, { deadline: deadlineAt }));
       members = list.members
         .filter((m) => !m.isLearner)
         .map((m) => ({ name: m.name || m.ID, endpoint: m.clientURLs[0] ?? m.peerURLs[0] ?? m.ID, id: m.ID }));
@@ -323,7 +352,8 @@ export class EtcdAdapter {
   }
 
   private async memberHealth(member: { name: string; endpoint: string; id?: string }, options: CallOptions & { timeoutMs: number }): Promise<EtcdMemberHealth> {
-    const probe = new Etcd3({
+    const { Etcd3: Client } = await loadEtcd3();
+    const probe = new Client({
       ...this.clientOptions([member.endpoint], options.timeoutMs),
       faultHandling: { global: passThroughPolicy(), host: () => passThroughPolicy() },
     });

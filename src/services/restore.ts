@@ -9,6 +9,7 @@ import { PG_BIN_DIR } from '../lab/prerequisites.js';
 import type { RunAs } from '../lab/processes.js';
 import { isJustStartedProcessRunning, isOurProcessAlive, lookupUser, spawnDaemon, stopProcess, tailFile } from '../lab/processes.js';
 import type { BarmanAdapter } from './barman.js';
+import { DockerEngine } from './docker.js';
 import { PostgresMemberClient } from './postgres.js';
 import type { CallOptions } from './types.js';
 import { ServiceError } from './types.js';
@@ -52,7 +53,15 @@ export interface SideRestoreRecord {
   error?: string;
   /** Where recovery stopped, from the server log ("recovery stopping before commit of transaction …"). */
   stoppedAt?: string;
+  /** A restore inside Barman's container (Docker transport): dir and dataDir are paths in that container. */
+  container?: string;
+  containerUser?: string;
+  /** The Docker API it was made through (default DOCKER_HOST, then /var/run/docker.sock). */
+  dockerSocket?: string;
 }
+
+/** Where side restores live in a Barman container (Docker transport). */
+export const CONTAINER_RESTORES_DIR = '/var/lib/barman/restores';
 
 // ------------------------------------------------------------------ where
 
@@ -101,7 +110,8 @@ export class RestoreRegistry {
 
   /** Each record with its status as of now (a throwaway whose process is gone is `stopped`). */
   listLive(): SideRestoreRecord[] {
-    return this.list().map((r) => ({ ...r, status: r.status === 'running' && !throwawayAlive(r) ? 'stopped' : r.status }));
+    // A restore in a container is not a process of this machine: its recorded status stands.
+    return this.list().map((r) => ({ ...r, status: r.status === 'running' && !r.container && !throwawayAlive(r) ? 'stopped' : r.status }));
   }
 
   get(id: string): SideRestoreRecord | undefined {
@@ -448,8 +458,21 @@ export async function waitRecovered(
 export async function removeSideRestore(registry: RestoreRegistry, id: string): Promise<SideRestoreRecord | undefined> {
   const record = registry.get(id);
   if (!record) return undefined;
+  if (record.container) {
+    await removeContainerRestore(record);
+    registry.remove(id);
+    return record;
+  }
   await stopThrowaway(record.dataDir, record.pid);
   if (path.resolve(record.dir).startsWith(path.resolve(registry.dir) + path.sep)) fs.rmSync(record.dir, { recursive: true, force: true });
   registry.remove(id);
   return record;
+}
+
+/** Stop a restore's server in Barman's container and delete its directory there (only under the restores dir). */
+async function removeContainerRestore(record: SideRestoreRecord): Promise<void> {
+  const engine = new DockerEngine({ ...(record.dockerSocket ? { socket: record.dockerSocket } : {}), timeoutMs: 120_000 }, 'barman');
+  const script = `${PG_BIN_DIR}/pg_ctl -D "$1" stop -m fast >/dev/null 2>&1 || true; case "$2" in ${CONTAINER_RESTORES_DIR}/*) rm -rf "$2";; esac`;
+  const result = await engine.exec(record.container as string, ['sh', '-c', script, 'sh', record.dataDir, record.dir], { ...(record.containerUser ? { user: record.containerUser } : {}) });
+  if (result.code !== 0) throw new ServiceError('barman', 'failed', `removing restore ${record.id} in ${record.container}: ${result.stderr.trim() || `exit ${result.code}`}`);
 }

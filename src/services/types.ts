@@ -11,7 +11,7 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
-export type SourceName = 'patroni' | 'etcd' | 'postgres' | 'haproxy' | 'barman' | 'archive-log';
+export type SourceName = 'patroni' | 'etcd' | 'postgres' | 'haproxy' | 'barman' | 'archive-log' | 'docker';
 
 export type ServiceErrorKind =
   | 'unreachable' // connection refused / DNS / socket missing

@@ -25,18 +25,21 @@ export interface AppProps {
   mode: CockpitMode;
   /** Refuse every operation (watch mode always is). */
   readOnly: boolean;
-  /** Store notifications are coalesced to one render per this many ms (default 250: the pollers finish one
-   * after another, each with a new snapshot; 0 in tests). */
+  /** Detail-only store changes (lags, LSNs) are drawn at most once per this many ms (default 2000, the poll
+   * interval: each poller's reading moves some number); a change of leader, role, state, alert or a new event
+   * is drawn at once (see batchStore; 0 in tests). */
   batchMs?: number;
   /** The clock for ages (default Date.now). */
   clock?: () => number;
-  /** How often ages are re-rendered (default 1000 ms; 0 never). */
+  /** How often ages are re-rendered when nothing else drew (default 2000 ms, the poll interval; 0 never). */
   tickMs?: number;
   theme?: Theme;
   /** The operations runner (OperationRunner, or a fake in tests): when given, the operation keys open their dialogs. */
   operations?: OperationsPort;
   /** Writes the timeline export and returns its path (the T key); absent: T says why. */
   exportTimeline?: () => string;
+  /** The side restores and safety copies (listed in the PITR dialog). */
+  listRestores?: CockpitServices['listRestores'];
   /** How often the runner's state re-renders the dialog at most (default 100 ms; 0 in tests). */
   runnerBatchMs?: number;
   minSize?: TerminalSize;
@@ -92,12 +95,13 @@ export function App({
   store,
   mode,
   readOnly,
-  batchMs = 250,
+  batchMs = 2000,
   clock = defaultClock,
-  tickMs = 1000,
+  tickMs = 2000,
   theme = COLOR_THEME,
   operations,
   exportTimeline,
+  listRestores,
   runnerBatchMs = 100,
   minSize = MIN_TERMINAL_SIZE,
   onQuit,
@@ -120,8 +124,8 @@ export function App({
     [mode, readOnly, operations, exportTimeline],
   );
   const services = useMemo<CockpitServices>(
-    () => ({ ...(operations ? { operations } : {}), ...(exportTimeline ? { exportTimeline } : {}) }),
-    [operations, exportTimeline],
+    () => ({ ...(operations ? { operations } : {}), ...(exportTimeline ? { exportTimeline } : {}), ...(listRestores ? { listRestores } : {}) }),
+    [operations, exportTimeline, listRestores],
   );
   return (
     <ThemeContext.Provider value={theme}>

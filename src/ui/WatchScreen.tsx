@@ -4,6 +4,7 @@ import { Header, headerHeight } from '../../components/Header.js';
 import { HelpOverlay } from '../../components/HelpOverlay.js';
 import { IncidentPanel, incidentPanelHeight } from '../../components/IncidentPanel.js';
 import { LagPane } from '../../components/LagPane.js';
+import { Line } from '../../components/Line.js';
 import { MemberDetail } from '../../components/MemberDetail.js';
 import { MembersTable } from '../../components/MembersTable.js';
 import type { Tone } from '../../components/theme.js';
@@ -180,9 +181,11 @@ export function WatchScreen({ view, size, now }: WatchScreenProps) {
           EVENTS
         </Text>
         {recentEvents.map((event, index) => (
-          <Text key={`${event.at}-${index}`} wrap="truncate">
-            {formatClock(event.at)} {event.severity === 'critical' ? '✗' : event.severity === 'warning' ? '▲' : '·'} {event.message}
-          </Text>
+          <Line
+            key={`${event.at}-${index}`}
+            spans={[{ text: `${formatClock(event.at)} ${event.severity === 'critical' ? '✗' : event.severity === 'warning' ? '▲' : '·'} ${event.message}` }]}
+            width={width}
+          />
         ))}
       </>
     );

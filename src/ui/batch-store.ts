@@ -1,10 +1,30 @@
+import type { ClusterSnapshot } from '../model/snapshot.js';
 import type { ClusterStore } from '../model/store.js';
 
 /**
- * A view of a store whose change notifications are coalesced: at most one per `intervalMs` (the first
- * change after a quiet period is delivered after `intervalMs`, later ones ride along). A store that
- * changes 100 times a second then costs the UI at most 1000/intervalMs renders; reads are untouched, so
- * a render always sees the newest snapshot. intervalMs 0 passes notifications through.
+ * What an operator must see at once: who leads, each member's role, state and reachability, the alerts, the
+ * incident phase, failing sources, the event count. Lags, LSNs and ages are detail.
+ */
+function headline(snapshot: ClusterSnapshot, eventCount: number): string {
+  return JSON.stringify([
+    snapshot.leader,
+    snapshot.paused,
+    snapshot.members.map((m) => [m.name, m.role, m.state, m.restReachable, m.sqlReachable]),
+    snapshot.alerts.map((a) => a.id),
+    snapshot.incident?.phase,
+    Object.entries(snapshot.sources)
+      .filter(([, s]) => s.error !== undefined)
+      .map(([key]) => key),
+    eventCount,
+  ]);
+}
+
+/**
+ * A view of a store whose change notifications are throttled for the UI. A change of the headline (leader,
+ * roles, states, alerts, incident, failing sources, new events) is delivered at once — on the next turn of
+ * the event loop, so a synchronous burst is one delivery. Detail alone (lags, LSNs, ages: the pollers finish
+ * one after another and each moves some number) is delivered at most once per `intervalMs`. Reads are
+ * untouched, so a render always sees the newest snapshot. intervalMs 0 passes notifications through.
  */
 export function batchStore(store: ClusterStore, intervalMs: number): ClusterStore {
   if (intervalMs <= 0) return store;
@@ -16,12 +36,24 @@ export function batchStore(store: ClusterStore, intervalMs: number): ClusterStor
     recordEvent: (event) => store.recordEvent(event),
     subscribe(listener) {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let timerDue = 0;
+      let lastDelivery = Number.NEGATIVE_INFINITY;
+      let lastHeadline = headline(store.getSnapshot(), store.getEvents().length);
+      const deliver = () => {
+        timer = undefined;
+        lastDelivery = performance.now();
+        lastHeadline = headline(store.getSnapshot(), store.getEvents().length);
+        listener();
+      };
       const unsubscribe = store.subscribe(() => {
-        if (timer !== undefined) return;
-        timer = setTimeout(() => {
-          timer = undefined;
-          listener();
-        }, intervalMs);
+        const urgent = headline(store.getSnapshot(), store.getEvents().length) !== lastHeadline;
+        const due = urgent ? performance.now() : Math.max(performance.now(), lastDelivery + intervalMs);
+        if (timer !== undefined) {
+          if (due >= timerDue) return;
+          clearTimeout(timer);
+        }
+        timerDue = due;
+        timer = setTimeout(deliver, Math.max(0, due - performance.now()));
       });
       return () => {
         if (timer !== undefined) clearTimeout(timer);

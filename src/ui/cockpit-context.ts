@@ -4,6 +4,7 @@ import type { OperationRequest } from '../ops/operations.js';
 import type { OperationRun } from '../ops/runner.js';
 import type { CockpitAction, CockpitMessage, CockpitUiState, OperationModalState } from './cockpit-state.js';
 import { INITIAL_UI_STATE } from './cockpit-state.js';
+import type { PitrForm } from './pitr-form.js';
 
 /**
  * State and actions in two contexts (STYLE rule 8): a component that only acts never re-renders on a
@@ -32,6 +33,7 @@ export interface CockpitActions {
   say(message: CockpitMessage | undefined): void;
   modalOpen(modal: OperationModalState): void;
   modalReview(request: OperationRequest): void;
+  modalPitr(update: (form: PitrForm) => PitrForm): void;
   modalTogglePreview(): void;
   modalType(text: string): void;
   modalDelete(): void;
@@ -64,6 +66,7 @@ export function createCockpitActions(dispatch: Dispatch<CockpitAction>, quit: ()
     say: (message) => dispatch({ type: 'message', message }),
     modalOpen: (modal) => dispatch({ type: 'modalOpen', modal }),
     modalReview: (request) => dispatch({ type: 'modalReview', request }),
+    modalPitr: (update) => dispatch({ type: 'modalPitr', update }),
     modalTogglePreview: () => dispatch({ type: 'modalTogglePreview' }),
     modalType: (text) => dispatch({ type: 'modalType', text }),
     modalDelete: () => dispatch({ type: 'modalDelete' }),

@@ -3,6 +3,7 @@ import type { Tone } from '../../components/theme.js';
 import type { OperationRequest } from '../ops/operations.js';
 import type { OperationRun } from '../ops/runner.js';
 import type { ModalCommand } from './operations-port.js';
+import type { PitrForm } from './pitr-form.js';
 
 /** The focus ring, in Tab order. */
 export const PANES: readonly PaneId[] = ['members', 'lag', 'timeline', 'archive', 'backups'];
@@ -15,6 +16,7 @@ export type Overlay = 'help' | 'palette';
  */
 export type OperationModalState =
   | { stage: 'pick'; command: ModalCommand; member?: string }
+  | { stage: 'pitr'; command: ModalCommand; form: PitrForm }
   | { stage: 'review'; command: ModalCommand; request: OperationRequest; showPreview: boolean; typed: string; nameError?: string }
   | { stage: 'running'; command: ModalCommand; request: OperationRequest }
   | { stage: 'result'; command: ModalCommand; request: OperationRequest; run: OperationRun };
@@ -70,6 +72,7 @@ export type CockpitAction =
   | { type: 'message'; message: CockpitMessage | undefined }
   | { type: 'modalOpen'; modal: OperationModalState }
   | { type: 'modalReview'; request: OperationRequest }
+  | { type: 'modalPitr'; update: (form: PitrForm) => PitrForm }
   | { type: 'modalTogglePreview' }
   | { type: 'modalType'; text: string }
   | { type: 'modalDelete' }
@@ -137,8 +140,11 @@ function modalReducer(state: CockpitUiState, action: CockpitAction): CockpitUiSt
   switch (action.type) {
     case 'modalOpen':
       return { ...state, modal: action.modal, overlay: undefined, detailMember: undefined, message: undefined };
+    case 'modalPitr':
+      // An update of the form as it is now: keys arriving faster than renders each see the previous one's result.
+      return modal?.stage === 'pitr' ? { ...state, modal: { ...modal, form: action.update(modal.form) } } : state;
     case 'modalReview':
-      if (!modal || (modal.stage !== 'pick' && modal.stage !== 'review')) return state;
+      if (!modal || (modal.stage !== 'pick' && modal.stage !== 'pitr' && modal.stage !== 'review')) return state;
       return { ...state, modal: { stage: 'review', command: modal.command, request: action.request, showPreview: false, typed: '' } };
     case 'modalTogglePreview':
       return modal?.stage === 'review' ? { ...state, modal: { ...modal, showPreview: !modal.showPreview } } : state;
@@ -153,7 +159,7 @@ function modalReducer(state: CockpitUiState, action: CockpitAction): CockpitUiSt
       return modal?.stage === 'review' ? { ...state, modal: { stage: 'running', command: modal.command, request: modal.request } } : state;
     case 'modalResult':
       // The result stays until dismissed, whatever stage the dialog was in (a refusal comes straight back).
-      if (!modal || modal.stage === 'pick') return state;
+      if (!modal || modal.stage === 'pick' || modal.stage === 'pitr') return state;
       return { ...state, modal: { stage: 'result', command: modal.command, request: modal.request, run: action.run } };
     case 'modalClose':
       return modal ? { ...state, modal: undefined } : state;

@@ -1,3 +1,4 @@
+import { containerLabel, containerNeedsNote } from './container-label.js';
 import type { Alert, ClusterSnapshot, MemberView, Severity, SourceFreshness } from '../model/snapshot.js';
 import { formatBytes } from './format.js';
 
@@ -68,6 +69,10 @@ export function memberHealth(
   if (BROKEN_STATES.has(member.state)) {
     notes.push(member.state === 'unreachable' ? 'unreachable' : `${member.state}`);
     raise('critical');
+  }
+  if (containerNeedsNote(member.container)) {
+    notes.push(`container ${containerLabel(member.container)}`);
+    raise(member.container.running ? 'warning' : 'critical');
   }
   if (!member.restReachable && member.state !== 'unreachable') {
     notes.push('REST down');

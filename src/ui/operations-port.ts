@@ -5,6 +5,7 @@ import type { CandidateOption } from '../ops/checks.js';
 import { candidateOptions } from '../ops/checks.js';
 import type { OperationRequest } from '../ops/operations.js';
 import type { OperationRun, RunnerState } from '../ops/runner.js';
+import type { RestoreListing } from '../ops/pitr.js';
 import type { OperationPlan, Preconditions } from '../ops/types.js';
 
 /**
@@ -21,11 +22,13 @@ export interface OperationsPort {
   subscribe(listener: () => void): () => void;
 }
 
-/** What the cockpit gives its keys besides the runner: the one I/O action that is not an operation. */
+/** What the cockpit gives its keys besides the runner: the I/O actions that are not operations. */
 export interface CockpitServices {
   operations?: OperationsPort;
   /** Writes the timeline export and returns its path (throws on a write error). */
   exportTimeline?: () => string;
+  /** The side restores and safety copies as of now (the PITR dialog lists them). */
+  listRestores?: () => RestoreListing;
 }
 
 export const CockpitServicesContext = createContext<CockpitServices>({});
@@ -66,9 +69,9 @@ export function useRunnerState(port: OperationsPort | undefined, batchMs = 100):
 }
 
 /** The operation keys the cockpit runs through a modal. */
-export type ModalCommand = 'op.switchover' | 'op.failover' | 'op.reinit' | 'op.restart' | 'op.reload' | 'op.pause' | 'op.drill';
+export type ModalCommand = 'op.switchover' | 'op.failover' | 'op.reinit' | 'op.restart' | 'op.reload' | 'op.pause' | 'op.drill' | 'op.backup' | 'op.pitr';
 
-export const MODAL_COMMANDS: readonly ModalCommand[] = ['op.switchover', 'op.failover', 'op.reinit', 'op.restart', 'op.reload', 'op.pause', 'op.drill'];
+export const MODAL_COMMANDS: readonly ModalCommand[] = ['op.switchover', 'op.failover', 'op.reinit', 'op.restart', 'op.reload', 'op.pause', 'op.drill', 'op.backup', 'op.pitr'];
 
 export function isModalCommand(id: CommandId): id is ModalCommand {
   return (MODAL_COMMANDS as readonly string[]).includes(id);
@@ -102,6 +105,11 @@ export function requestFor(command: ModalCommand, snapshot: ClusterSnapshot, cho
       return snapshot.paused ? { operation: 'resume', params: {} } : { operation: 'pause', params: {} };
     case 'op.drill':
       return { operation: 'drill', params: {} };
+    case 'op.backup':
+      return { operation: 'backup', params: {} };
+    case 'op.pitr':
+      // The PITR dialog builds its request from the target the operator types (pitr-form.ts).
+      return undefined;
   }
 }
 
@@ -118,6 +126,7 @@ export function confirmationFor(request: OperationRequest, snapshot: ClusterSnap
     case 'reinit':
       return { kind: 'type-name', name: request.params.member };
     case 'drill':
+    case 'rewind':
       return { kind: 'type-name', name: snapshot.cluster };
     default:
       return { kind: 'yes-no' };

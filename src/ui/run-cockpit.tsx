@@ -2,7 +2,7 @@ import { render } from 'ink';
 import { themeFromEnv } from '../../components/theme.js';
 import type { ClusterStore } from '../model/store.js';
 import { App } from './App.js';
-import type { OperationsPort } from './operations-port.js';
+import type { CockpitServices, OperationsPort } from './operations-port.js';
 import type { CockpitMode } from './cockpit-view.js';
 
 export interface RunCockpitOptions {
@@ -17,6 +17,8 @@ export interface RunCockpitOptions {
   operations?: OperationsPort;
   /** The T key's export (writes a file, returns its path). */
   exportTimeline?: () => string;
+  /** The side restores and safety copies (the PITR dialog lists them). */
+  listRestores?: CockpitServices['listRestores'];
   /** Frames per second at most (default 20: enough for a cockpit, cheap over SSH). */
   maxFps?: number;
 }
@@ -36,6 +38,7 @@ export async function runCockpit(store: ClusterStore, options: RunCockpitOptions
       theme={themeFromEnv(env)}
       {...(options.operations ? { operations: options.operations } : {})}
       {...(options.exportTimeline ? { exportTimeline: options.exportTimeline } : {})}
+      {...(options.listRestores ? { listRestores: options.listRestores } : {})}
     />,
     {
       stdout: options.stdout ?? process.stdout,

@@ -7,6 +7,7 @@ import { useCockpitActions, useCockpitState } from './cockpit-context.js';
 import type { CockpitUiState, OperationModalState } from './cockpit-state.js';
 import type { CockpitView } from './cockpit-view.js';
 import type { CockpitServices, OperationsPort } from './operations-port.js';
+import { INITIAL_PITR_FORM, handlePitrKey, typeTarget } from './pitr-form.js';
 import { confirmationFor, isModalCommand, needsCandidate, pendingRestartMembers, requestFor, useCockpitServices } from './operations-port.js';
 
 const PAGE = 10;
@@ -79,6 +80,7 @@ function exportTimeline(services: CockpitServices, actions: CockpitActions): voi
 function openOperation(id: Parameters<typeof requestFor>[0], view: CockpitView, actions: CockpitActions): void {
   const { snapshot, selectedMember } = view;
   if (needsCandidate(id)) return actions.modalOpen({ stage: 'pick', command: id });
+  if (id === 'op.pitr') return actions.modalOpen({ stage: 'pitr', command: id, form: INITIAL_PITR_FORM });
   if (id === 'op.restart') {
     const pending = pendingRestartMembers(snapshot);
     const onlySelected = pending.length === 0 || (pending.length === 1 && pending[0] === selectedMember);
@@ -104,6 +106,7 @@ function handleModalKey(name: string, modal: OperationModalState, view: CockpitV
   const global = commandForKey(name, ['global']);
   if (global === 'app.quit' && !isPrintableKey(name)) return actions.quit();
   if (!operations) return actions.modalClose();
+  if (modal.stage === 'pitr') return handlePitrKey(name, modal.form, actions, operations);
   if (modal.stage === 'review') {
     const blocked = operations.check(modal.request).blockers.length > 0;
     const confirmation = confirmationFor(modal.request, view.snapshot);
@@ -228,6 +231,11 @@ export function useCockpitKeys(view: CockpitView, options: { isActive?: boolean 
             const confirmation = confirmationFor(ui.modal.request, view.snapshot);
             if (confirmation.kind === 'type-name') return actions.modalType(text);
           }
+        }
+        if (ui.modal.stage === 'pitr' && ui.modal.form.step === 'value') {
+          // A target pasted (or typed fast over tmux) arrives as one chunk: all of it is the target.
+          const text = typedText(input, key);
+          if (text !== undefined) return actions.modalPitr((form) => typeTarget(form, text));
         }
         const name = keyName(input, key);
         if (name === undefined) return;

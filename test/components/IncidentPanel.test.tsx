@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
-import { IncidentPanel } from '../../components/IncidentPanel.js';
+import { IncidentPanel, incidentPanelHeight, wrappedRows } from '../../components/IncidentPanel.js';
 import type { IncidentView } from '../../src/model/snapshot.js';
 import { App } from '../../src/ui/App.js';
 import { FakeClusterStore } from '../support/fake-store.js';
@@ -79,6 +79,38 @@ describe('IncidentPanel', () => {
     expect(frame).toContain('db1 lost; new leader db2 after 27.5 s · writes after 28.8 s (RTO as observed)');
     expect(frame).toContain('✓ writes through the write port');
     expect(frame).toContain('○ old leader back');
+  });
+
+  it('at 80 columns the panel is as tall as its wrapped text: the candidates and every checklist item show', async () => {
+    const losing = fakeIncident({ candidates: fakeIncident().candidates.filter((c) => c.eligible) });
+    const ui = renderInk(<IncidentPanel incident={losing} now={FAKE_NOW} width={80} />, { columns: 80, rows: 24 });
+    const frame = await ui.waitForFrame('LEADER LOST');
+    expect(frame.split('\n').filter((l) => l.trim() !== '')).toHaveLength(incidentPanelHeight(losing, FAKE_NOW, 80));
+    expect(frame.replace(/[║\s]+/g, ' ')).toContain('Patroni will promote one of: db2 (replay lag 0 B, 0 s), db3 (replay lag 0 B, 0 s)');
+    const over = fakeIncident({
+      phase: 'recovered',
+      newLeader: 'db2',
+      newLeaderAt: FAKE_NOW + 23_500,
+      writesAt: FAKE_NOW + 24_800,
+      checklist: [
+        { id: 'writes', label: 'writes through the write port', done: true },
+        { id: 'back', label: 'old leader back (its Patroni answers)', done: true },
+        { id: 'rejoined', label: 'rejoined as a replica on timeline 2', done: true },
+        { id: 'streaming', label: 'streaming from db2', done: true },
+      ],
+    });
+    const after = renderInk(<IncidentPanel incident={over} now={FAKE_NOW + 60_000} width={80} />, { columns: 80, rows: 24 });
+    const done = await after.waitForFrame('INCIDENT OVER');
+    expect(done.split('\n').filter((l) => l.trim() !== '')).toHaveLength(incidentPanelHeight(over, FAKE_NOW + 60_000, 80));
+    expect(done).toContain('✓ streaming from db2');
+  });
+
+  it('counts wrapped rows the way Ink wraps them', () => {
+    expect(wrappedRows('aaaa bbbb', 9)).toBe(1);
+    expect(wrappedRows('aaaa bbbb', 8)).toBe(2);
+    // A word that fills its row pushes the next space onto a row of its own start (wrap-ansi, trim off).
+    expect(wrappedRows('aaaa bbbb cc', 9)).toBe(2);
+    expect(wrappedRows('x '.repeat(3) + 'y'.repeat(25), 10)).toBe(4); // "x x x ", then 25 y broken hard
   });
 
   it('sits at the top of the cockpit and of the wallboard', async () => {

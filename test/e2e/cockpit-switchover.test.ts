@@ -47,7 +47,7 @@ describe('the cockpit switchover dialog (tmux, lab)', () => {
 
     // The footer names the operation keys that cannot run now: wait until s is not among them (right after
     // another suite restored the lab, etcd may still be timing out and the runner refuses).
-    await session.waitFor((s) => /ops b t ✗/.test(s) && !/ops [^✗]*\bs\b[^✗]*✗/.test(s), { timeoutMs: 60_000 });
+    await session.waitFor((s) => s.includes('? help') && !/ops [^✗]*\bs\b[^✗]*✗/.test(s), { timeoutMs: 60_000 });
     await session.keys('s');
     const picker = await session.waitFor(/Switchover · choose a candidate[\s\S]*❯ (\S+)/, { timeoutMs: 15_000 });
     const candidate = /❯ (\S+)/.exec(picker)?.[1] as string;

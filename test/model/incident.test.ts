@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deriveSnapshot } from '../../src/model/derive.js';
 import { EventLogFile } from '../../src/model/event-log.js';
-import { IncidentTracker, failoverCandidates } from '../../src/model/incident.js';
+import { IncidentTracker, RESUME_WINDOW_MS, failoverCandidates } from '../../src/model/incident.js';
 import type { ClusterSnapshot } from '../../src/model/snapshot.js';
 import { auditEntries, formatTimelineMarkdown, modelEntries, parseSince } from '../../src/cli/timeline-command.js';
 import { FAKE_NOW, fakeContext, fakeHealthyReadings, fakeReplication } from './fake-readings.js';
@@ -102,6 +102,7 @@ describe('IncidentTracker', () => {
     });
     expect(writes.view?.writesAt).toBe(FAKE_NOW + 26_500);
     expect(writes.transitions[0]?.message).toBe('writes flow through the write port to db2: RTO 26.5 s as observed');
+    expect(writes.view?.checklist.find((c) => c.id === 'rejoined')?.label).toBe('rejoined as a replica on timeline 2');
     expect(writes.view?.checklist.map((c) => [c.id, c.done])).toEqual([
       ['writes', true],
       ['back', false],
@@ -139,6 +140,49 @@ describe('IncidentTracker', () => {
     tracker.update({ snapshot: snapshotAt(FAKE_NOW + 3000), leaderProbe: sqlDown(FAKE_NOW + 3000), now: FAKE_NOW + 3000 });
     const held = tracker.update({ snapshot: snapshotAt(FAKE_NOW + 8000), leaderProbe: sqlDown(FAKE_NOW + 8000), now: FAKE_NOW + 8000 });
     expect(held.view?.witnesses.map((w) => w.source)).toEqual(['sql']);
+  });
+
+  it('a cockpit restarted mid-incident picks it up from its event log: same first-seen time, no second flag', () => {
+    const first = new IncidentTracker();
+    first.update({ snapshot: snapshotAt(FAKE_NOW - 500), leaderProbe: alive, now: FAKE_NOW - 500 });
+    const flagged = first.update({ snapshot: snapshotAt(FAKE_NOW), leaderProbe: dead, now: FAKE_NOW });
+    const events = flagged.transitions.map((t) => ({ at: t.at, kind: 'incident' as const, message: t.message, member: t.member }));
+
+    const restarted = new IncidentTracker();
+    restarted.resume(events, FAKE_NOW + 3000);
+    // Before the DCS is read (no leader key yet), the lease is not taken for expired.
+    const early = restarted.update({ snapshot: snapshotAt(FAKE_NOW + 3000, (r) => { delete r.dcs; delete r.sources.dcs; }), now: FAKE_NOW + 3000 });
+    expect(early.view).toMatchObject({ phase: 'leader-unreachable', oldLeader: 'db1', firstSeenAt: FAKE_NOW });
+    expect(early.transitions).toEqual([]);
+    const later = restarted.update({ snapshot: snapshotAt(FAKE_NOW + 4000), leaderProbe: dead, now: FAKE_NOW + 4000 });
+    expect(later.transitions).toEqual([]);
+    expect(later.view?.witnesses.map((w) => w.source)).toEqual(['rest', 'sql']);
+
+    // A closed incident, or one whose last event is too old, is not picked up.
+    const closed = new IncidentTracker();
+    closed.resume([...events, { at: FAKE_NOW + 2000, kind: 'incident', message: 'leader db1 answers again; no failover happened', member: 'db1' }], FAKE_NOW + 3000);
+    expect(closed.update({ snapshot: snapshotAt(FAKE_NOW + 3000), leaderProbe: alive, now: FAKE_NOW + 3000 }).view).toBeUndefined();
+    const stale = new IncidentTracker();
+    stale.resume(events, FAKE_NOW + RESUME_WINDOW_MS + 1);
+    expect(stale.update({ snapshot: snapshotAt(FAKE_NOW + RESUME_WINDOW_MS + 1), leaderProbe: alive, now: FAKE_NOW + RESUME_WINDOW_MS + 1 }).view).toBeUndefined();
+  });
+
+  it('a new loss while the last incident still lingers on screen is flagged at once', () => {
+    const tracker = new IncidentTracker();
+    tracker.update({ snapshot: snapshotAt(FAKE_NOW), leaderProbe: dead, now: FAKE_NOW });
+    expect(tracker.update({ snapshot: snapshotAt(FAKE_NOW + 1500), leaderProbe: alive, now: FAKE_NOW + 1500 }).view?.phase).toBe('recovered');
+    const again = tracker.update({ snapshot: snapshotAt(FAKE_NOW + 5000), leaderProbe: dead, now: FAKE_NOW + 5000 });
+    expect(again.view).toMatchObject({ phase: 'leader-unreachable', oldLeader: 'db1', firstSeenAt: FAKE_NOW + 5000 });
+    expect(again.transitions.map((t) => t.kind)).toEqual(['leader-unreachable']);
+  });
+
+  it('the old leader taking its key again after it expired closes the incident without a failover', () => {
+    const tracker = new IncidentTracker();
+    tracker.update({ snapshot: snapshotAt(FAKE_NOW), leaderProbe: dead, now: FAKE_NOW });
+    expect(tracker.update({ snapshot: snapshotAt(FAKE_NOW + 25_000, (r) => r.dcs && delete r.dcs.leader), leaderProbe: dead, now: FAKE_NOW + 25_000 }).view?.phase).toBe('electing');
+    const back = tracker.update({ snapshot: snapshotAt(FAKE_NOW + 40_000), leaderProbe: alive, now: FAKE_NOW + 40_000 });
+    expect(back.view).toMatchObject({ phase: 'recovered', recoveredWithoutFailover: true });
+    expect(back.transitions[0]?.message).toBe('leader db1 answers again and holds the leader key; no failover happened');
   });
 
   it('HAProxy alone does not make an incident (the leader itself must fail to answer)', () => {

@@ -1,10 +1,11 @@
 import type { ExecTransportConfig } from '../../config/schema.js';
 import type { ExecTransport, SourceName } from '../types.js';
 import { ServiceError } from '../types.js';
+import { DockerTransport } from './docker.js';
 import { LocalTransport } from './local.js';
 import { SshTransport } from './ssh.js';
 
-/** The exec transport a config section asks for: local (optionally as another account) or ssh. */
+/** The exec transport a config section asks for: local (optionally as another account), ssh, or a Docker container. */
 export function createTransport(config: ExecTransportConfig, options: { source?: SourceName; timeoutMs?: number } = {}): ExecTransport {
   const source = options.source ?? 'barman';
   switch (config.kind) {
@@ -23,11 +24,22 @@ export function createTransport(config: ExecTransportConfig, options: { source?:
         ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
       });
     case 'docker':
-      throw new ServiceError(
-        source,
-        'failed',
-        `the Docker exec transport (container ${config.container}) is not available yet: it comes with the compose stack (issue 7); use kind: local or kind: ssh for now`,
-        `docker ${config.container}`,
-      );
+      try {
+        return new DockerTransport({
+          source,
+          container: config.container,
+          ...(config.socket ? { socket: config.socket } : {}),
+          ...(config.user ? { user: config.user } : {}),
+          ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+        });
+      } catch (error) {
+        // An unusable DOCKER_HOST (ssh://, no port): every call fails with the reason, nothing crashes.
+        return failingTransport(source, `docker ${config.container}`, error instanceof Error ? error.message : String(error));
+      }
   }
+}
+
+function failingTransport(source: SourceName, description: string, message: string): ExecTransport {
+  const fail = () => Promise.reject(new ServiceError(source, 'unreachable', message, description));
+  return { description, exec: fail, stream: fail };
 }

@@ -1,0 +1,160 @@
+import type { Dispatcher } from 'undici';
+import { z } from 'zod';
+import { decodePatroniKeys, quorumState, scopePrefix } from './etcd.js';
+import { createAgent, httpCall, parseJson } from './http.js';
+import type { CallOptions, DcsView, EtcdClusterHealth, EtcdMemberHealth } from './types.js';
+import { ServiceError } from './types.js';
+
+/**
+ * etcd's v3 API through its JSON gateway (`POST /v3/kv/range`, `/v3/lease/timetolive`,
+ * `/v3/cluster/member/list`, `/v3/maintenance/status`), on the HTTP client the Patroni adapter already loads.
+ * For one-shot reads (`status`, `check`): the same answers as EtcdAdapter without loading gRPC and protobuf,
+ * a third of such a command's start-up. No watch (the cockpit's live watch stays on etcd3) and no
+ * authentication (a config with an etcd user keeps EtcdAdapter).
+ */
+
+const int64 = z.union([z.string(), z.number()]).transform((v) => String(v));
+const header = z.looseObject({ revision: int64.optional(), member_id: int64.optional() });
+const rangeSchema = z.looseObject({
+  header,
+  kvs: z.array(z.looseObject({ key: z.string(), value: z.string().optional(), mod_revision: int64.optional(), lease: int64.optional() })).optional(),
+});
+const leaseSchema = z.looseObject({ TTL: int64.optional(), grantedTTL: int64.optional() });
+const memberListSchema = z.looseObject({
+  members: z.array(z.looseObject({ ID: int64.optional(), name: z.string().optional(), clientURLs: z.array(z.string()).optional(), peerURLs: z.array(z.string()).optional(), isLearner: z.boolean().optional() })).optional(),
+});
+const statusSchema = z.looseObject({ header, leader: int64.optional(), errors: z.array(z.string()).optional() });
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+const unb64 = (text: string | undefined) => Buffer.from(text ?? '', 'base64').toString('utf8');
+
+/** The end of a prefix range: the prefix with its last byte incremented (etcd's WithPrefix). */
+function prefixEnd(prefix: string): string {
+  const bytes = Buffer.from(prefix, 'utf8');
+  for (let i = bytes.length - 1; i >= 0; i -= 1) {
+    if ((bytes[i] as number) < 0xff) {
+      bytes[i] = (bytes[i] as number) + 1;
+      return bytes.subarray(0, i + 1).toString('base64');
+    }
+  }
+  return b64('\0');
+}
+
+export class EtcdHttpReader {
+  private readonly dispatcher: Dispatcher;
+
+  constructor(private readonly options: { endpoints: string[]; timeoutMs: number }) {
+    this.dispatcher = createAgent();
+  }
+
+  async close(): Promise<void> {
+    await (this.dispatcher as Dispatcher & { close(): Promise<void> }).close();
+  }
+
+  /** POST a gateway call to one endpoint; a status other than 200 is a 'failed' ServiceError. */
+  private async post<S extends z.ZodType>(endpoint: string, path: string, body: unknown, schema: S, options: CallOptions & { timeoutMs: number }): Promise<z.output<S>> {
+    const answer = await httpCall({
+      source: 'etcd',
+      peer: 'etcd',
+      dispatcher: this.dispatcher,
+      method: 'POST',
+      url: `${endpoint.replace(/\/+$/, '')}${path}`,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      timeoutMs: options.timeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (answer.status !== 200) {
+      throw new ServiceError('etcd', answer.status === 401 ? 'auth' : 'failed', `etcd ${answer.endpoint} answered ${answer.status} to ${path}: ${answer.text.trim().slice(0, 200)}`, answer.endpoint);
+    }
+    return parseJson('etcd', `etcd ${answer.endpoint} ${path}`, answer.endpoint, answer.text, schema);
+  }
+
+  /** The first endpoint that answers (in the configured order), as etcd3 would fail over. */
+  private async any<T>(what: string, options: CallOptions, call: (endpoint: string, o: CallOptions & { timeoutMs: number }) => Promise<T>): Promise<T> {
+    const deadlineAt = Date.now() + (options.timeoutMs ?? this.options.timeoutMs);
+    let last: unknown;
+    for (const endpoint of this.options.endpoints) {
+      const left = deadlineAt - Date.now();
+      if (left <= 0) break;
+      try {
+        return await call(endpoint, { ...options, timeoutMs: left });
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        last = error;
+      }
+    }
+    if (last instanceof ServiceError) throw new ServiceError('etcd', last.kind, `${last.message} (${what})`, last.endpoint, { cause: last });
+    throw last ?? new ServiceError('etcd', 'timeout', `etcd timed out (${what})`);
+  }
+
+  /** All of Patroni's keys of one scope in one range read, plus the leader key's lease and its remaining TTL. */
+  async readPatroniKeys(namespace: string, scope: string, options: CallOptions = {}): Promise<DcsView> {
+    const prefix = scopePrefix(namespace, scope);
+    return this.any(`reading ${prefix}`, options, async (endpoint, o) => {
+      const range = await this.post(endpoint, '/v3/kv/range', { key: b64(prefix), range_end: prefixEnd(prefix) }, rangeSchema, o);
+      const keys: Record<string, string> = {};
+      let leaderKv: NonNullable<typeof range.kvs>[number] | undefined;
+      for (const kv of range.kvs ?? []) {
+        const name = unb64(kv.key).slice(prefix.length);
+        keys[name] = unb64(kv.value);
+        if (name === 'leader') leaderKv = kv;
+      }
+      const view = decodePatroniKeys(keys, Number(range.header.revision ?? 0));
+      if (view.leader && leaderKv) {
+        if (leaderKv.mod_revision !== undefined) view.leader.modRevision = Number(leaderKv.mod_revision);
+        if (leaderKv.lease && leaderKv.lease !== '0') {
+          view.leader.leaseId = leaderKv.lease;
+          try {
+            const ttl = await this.post(endpoint, '/v3/lease/timetolive', { ID: leaderKv.lease, keys: false }, leaseSchema, o);
+            const remaining = Number(ttl.TTL ?? -1);
+            view.leader.leaseTtlSeconds = remaining < 0 ? 0 : remaining;
+            if (ttl.grantedTTL !== undefined) view.leader.leaseGrantedTtlSeconds = Number(ttl.grantedTTL);
+          } catch {
+            // The key was read; a TTL we could not read stays undefined rather than failing the whole view.
+          }
+        }
+      }
+      return view;
+    });
+  }
+
+  /** Each member's health, asked of the member itself: healthy when it answers status and knows a raft leader. */
+  async clusterHealth(options: CallOptions = {}): Promise<EtcdClusterHealth> {
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    const listTimeoutMs = Math.max(100, Math.floor(timeoutMs * 0.4));
+    const probeTimeoutMs = Math.max(100, Math.floor(timeoutMs * 0.5));
+    let members: Array<{ name: string; endpoint: string }>;
+    try {
+      const list = await this.any('listing members', { ...options, timeoutMs: listTimeoutMs }, (endpoint, o) => this.post(endpoint, '/v3/cluster/member/list', {}, memberListSchema, o));
+      members = (list.members ?? [])
+        .filter((m) => !m.isLearner)
+        .map((m) => ({ name: m.name || (m.ID ?? '?'), endpoint: m.clientURLs?.[0] ?? m.peerURLs?.[0] ?? m.ID ?? '?' }));
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      members = this.options.endpoints.map((endpoint) => ({ name: endpoint, endpoint }));
+    }
+    const results = await Promise.all(members.map((m) => this.memberHealth(m, { ...options, timeoutMs: probeTimeoutMs })));
+    return { members: results, quorum: quorumState(results.length, results.filter((r) => r.healthy).length) };
+  }
+
+  private async memberHealth(member: { name: string; endpoint: string }, options: CallOptions & { timeoutMs: number }): Promise<EtcdMemberHealth> {
+    const health: EtcdMemberHealth = { name: member.name, endpoint: member.endpoint, healthy: false };
+    try {
+      const status = await this.post(member.endpoint, '/v3/maintenance/status', {}, statusSchema, options);
+      const leader = status.leader ?? '0';
+      if (leader === '0' || leader === '') {
+        health.error = 'has no raft leader (the cluster has lost quorum from its point of view)';
+      } else if (status.errors?.length) {
+        health.error = status.errors.join('; ');
+      } else {
+        health.healthy = true;
+      }
+      health.isLeader = leader !== '0' && leader === status.header.member_id;
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      health.error = `${error.message} (status)`;
+    }
+    return health;
+  }
+}
