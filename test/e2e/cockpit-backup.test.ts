@@ -91,8 +91,9 @@ describe('the cockpit backup and PITR dialogs (tmux, lab)', () => {
     expect(backupId).toBeDefined();
     await session.keys('Escape');
     await session.waitFor((s) => !s.includes('Barman backup · done'));
-    // The Backups pane lists it once the store reads Barman again.
-    await session.waitFor(backupId, { timeoutMs: 120_000 });
+    // The Backups pane lists it DONE once the store reads Barman again (the PITR checks below read the store:
+    // until then, a lab's first backup is not known to them).
+    await session.waitFor(new RegExp(`✓ ${backupId} +DONE`), { timeoutMs: 120_000 });
 
     // Rows written before T, then T.
     await labQuery(lab, lab.haproxy.writePort, `CREATE TABLE IF NOT EXISTS ${MARKER} (id int)`);

@@ -21,9 +21,10 @@ describe('switchover on the lab', () => {
     const before = await waitHealthy(suite.topology);
     const candidate = suite.topology.members.find((m) => m.name !== before.leader)?.name as string;
     const result = await runCli(['switchover', '--config', suite.workspace.config, '--to', candidate, '--yes', '--json']);
+    // (With --json, a refusal's reasons are in the document on stdout.)
+    expect(result.code, `${result.stderr}\n${result.stdout}`).toBe(0);
     expect(result.stderr).toMatch(/✓ Preflight checks \(\d+ ms\)/);
     expect(result.stderr).toMatch(new RegExp(`✓ HAProxy write port reaches ${candidate} \\(`));
-    expect(result.code, result.stderr).toBe(0);
     const doc = JSON.parse(result.stdout) as { status: string; result: { details: { from: string; to: string } }; steps: Array<{ id: string; status: string }> };
     expect(doc.status).toBe('done');
     expect(doc.result.details).toMatchObject({ from: before.leader, to: candidate });
