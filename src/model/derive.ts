@@ -186,7 +186,10 @@ function buildMember(readings: Readings, base: PatroniClusterMember, leader: str
     name: base.name,
     role: isLeader && base.role !== 'standby_leader' ? 'leader' : base.role === 'leader' ? 'replica' : base.role,
     state: displayState(
-      base,
+      // The member's own /patroni is fresher than /cluster, which reads the member key in the DCS: that key is
+      // rewritten once per HA loop (loop_wait), so after a restart it can say "stopped" for seconds while the
+      // member already streams.
+      restReachable && status ? { ...base, state: status.state, rawState: status.rawState } : base,
       isLeader,
       restReachable,
       sqlReachable,
@@ -194,7 +197,7 @@ function buildMember(readings: Readings, base: PatroniClusterMember, leader: str
       leaderReplicationKnown,
       sourceFailing(readings, restKey) && sourceFailing(readings, sqlKey),
     ),
-    patroniState: base.rawState,
+    patroniState: restReachable && status ? status.rawState : base.rawState,
     lagUnknown: base.lagUnknown,
     pendingRestart: base.pendingRestart || status?.pendingRestart === true,
     tags: base.tags,

@@ -76,9 +76,23 @@ describe('deriveSnapshot', () => {
     r.postgres.db1?.replication.splice(1, 1);
     const member = r.cluster?.members[2];
     if (member) member.state = 'stopped';
+    // Its Patroni answers and says the same: PostgreSQL is stopped.
+    Object.assign(r.memberStatus.db3 ?? {}, { state: 'stopped', rawState: 'stopped' });
     const snapshot = deriveSnapshot(r, fakeContext());
     expect(snapshot.members[2]?.state).toBe('stopped');
     expect(snapshot.alerts.find((a) => a.id === 'not-streaming:db3')).toMatchObject({ severity: 'critical', message: 'db3 is not streaming from db1 (state: stopped).' });
+  });
+
+  it('a member key in the DCS still saying "stopped" loses to the member’s own /patroni and the leader’s replication', () => {
+    // After a restart Patroni rewrites its member key only at its next HA loop: /cluster lags the member.
+    const r = fakeHealthyReadings();
+    const db2 = r.cluster?.members[1];
+    if (db2) Object.assign(db2, { state: 'stopped', rawState: 'stopped' });
+    const snapshot = deriveSnapshot(r, fakeContext());
+    expect(snapshot.members[1]).toMatchObject({ name: 'db2', state: 'streaming', patroniState: 'running' });
+    // With its REST API down, /cluster's word is what there is.
+    r.sources['patroni:db2'] = { ...r.sources['patroni:db2'], source: 'patroni', key: 'patroni:db2', error: 'connection refused', failingSince: FAKE_NOW - 4000 };
+    expect(deriveSnapshot(r, fakeContext()).members[1]?.state).toBe('stopped');
   });
 
   it('a member whose REST and SQL both fail is unreachable, and stale sources are flagged', () => {
@@ -160,6 +174,7 @@ describe('diffEvents', () => {
       m.timeline = 2;
     }
     if (r.cluster?.members[0]) r.cluster.members[0].state = 'stopped';
+    Object.assign(r.memberStatus.db1 ?? {}, { state: 'stopped', rawState: 'stopped' });
     r.postgres.db2 = { ...(r.postgres.db2 as NonNullable<typeof r.postgres.db2>), inRecovery: false, replication: [fakeReplication('db3')] };
     r.haproxy = { servers: [], writeTargets: ['db2'], readTargets: ['db3'] };
     const after = deriveSnapshot(r, fakeContext({ now: FAKE_NOW + 2000, previousAlerts: before.alerts }));
