@@ -1,5 +1,5 @@
 import { formatBytes } from '../util/units.js';
-import type { OpsContext } from './context.js';
+import type { MemberSession, OpsContext } from './context.js';
 import type { ProgressEvent } from './types.js';
 
 /**
@@ -20,20 +20,33 @@ export class BasebackupProgress {
   private lastBytes = -1;
   /** The most bytes seen streamed. */
   maxBytes = 0;
+  private session: MemberSession | undefined;
 
   constructor(
-    private readonly context: Pick<OpsContext, 'memberQuery'>,
+    private readonly context: Pick<OpsContext, 'memberQuery' | 'memberSession'>,
     private readonly member: { name: string; host?: string | undefined; port?: number | undefined },
     private readonly stepId: string,
-    /** The progress line: "base backup streaming: 1.2 GiB of 3.0 GiB". */
+    /** The progress line: "base backup streaming: 1.2 GB of 3.0 GB". */
     private readonly describe: (sample: BasebackupSample) => string = (s) => `base backup ${s.phase}: ${formatBytes(s.bytes)}${s.totalBytes ? ` of ${formatBytes(s.totalBytes)}` : ''}`,
+    /** Poll on one kept connection (when the context offers one) instead of a connection per read: then close() it. */
+    private readonly keepConnection = false,
   ) {}
+
+  /** Close the kept connection (a no-op without one). */
+  async close(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    await session?.close().catch(() => undefined);
+  }
 
   /** One read; a progress event when the bytes moved since the last one, else undefined (also on a read error). */
   async poll(signal: AbortSignal): Promise<ProgressEvent | undefined> {
     const { host, port, name } = this.member;
     if (!host || !port) return undefined;
-    const rows = await this.context.memberQuery({ name, host, port }, QUERY, { signal, timeoutMs: 3000 }).catch(() => []);
+    const target = { name, host, port };
+    if (this.keepConnection && this.context.memberSession) this.session ??= this.context.memberSession(target);
+    const options = { signal, timeoutMs: 3000 };
+    const rows = await (this.session ? this.session.query(QUERY, options) : this.context.memberQuery(target, QUERY, options)).catch(() => []);
     const row = rows[0];
     if (!row) return undefined;
     const bytes = Number(row.streamed ?? 0);

@@ -51,7 +51,7 @@ export type OperationEvent = StepEvent | ProgressEvent | LogEvent | WarningEvent
 export interface Reason {
   /** Stable identity for tests and the UI: `candidate-lag`, `no-leader`, `read-only`, … */
   code: string;
-  /** One sentence with the figures: "candidate db3 lags 12.0 MiB > 1.00 MiB (maximum_lag_on_failover)". */
+  /** One sentence with the figures: "candidate db3 lags 12.0 MB > 1.0 MB (maximum_lag_on_failover)". */
   message: string;
   member?: string;
 }

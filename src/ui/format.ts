@@ -3,32 +3,14 @@
  * rounding are the same in every pane. No React, no I/O. Absent values render as EMPTY, never as 0.
  */
 
+import { formatBytes as formatUnits } from '../util/units.js';
+
 /** What a cell shows when the value is not known (never "0", which would be a lie). */
 export const EMPTY = '—';
 
-const BYTE_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'] as const;
-
-/**
- * Bytes in PostgreSQL's pg_size_pretty spirit (base 1024, units B kB MB GB TB): one decimal below 100
- * ("12.3 MB"), none above ("123 MB"), whole bytes below 1 kB ("512 B").
- */
+/** Bytes as everywhere else (src/util/units.ts: pg_size_pretty's units); EMPTY when not known. */
 export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined || !Number.isFinite(bytes)) return EMPTY;
-  const sign = bytes < 0 ? '-' : '';
-  let value = Math.abs(bytes);
-  if (value < 1024) return `${sign}${Math.round(value)} B`;
-  let unit = 0;
-  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  // 1023.96 kB must not print as "1024.0 kB".
-  if (value >= 1023.95 && unit < BYTE_UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const text = value < 100 ? value.toFixed(1) : Math.round(value).toString();
-  return `${sign}${text} ${BYTE_UNITS[unit]}`;
+  return bytes === undefined || !Number.isFinite(bytes) ? EMPTY : formatUnits(bytes);
 }
 
 /**

@@ -1,17 +1,29 @@
-/** Units as an operator reads them: bytes in binary units, durations compact, LSNs as PostgreSQL prints them. */
+/** Units as an operator reads them: bytes as PostgreSQL prints them, durations compact, LSNs as PostgreSQL prints them. */
 
+const BYTE_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'] as const;
+
+/**
+ * Bytes as PostgreSQL's pg_size_pretty prints them (base 1024, units B kB MB GB TB PB), the one byte format
+ * of the screen, the CLI, alerts and refusals: one decimal below 100 ("12.3 MB"), none above ("123 MB"),
+ * whole bytes below 1 kB ("512 B").
+ */
 export function formatBytes(bytes: number): string {
-  const abs = Math.abs(bytes);
-  if (abs < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = abs / 1024;
+  if (!Number.isFinite(bytes)) return '?';
+  const sign = bytes < 0 ? '-' : '';
+  let value = Math.abs(bytes);
+  if (value < 1024) return `${sign}${Math.round(value)} B`;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
     value /= 1024;
-    unit++;
+    unit += 1;
   }
-  const text = value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
-  return `${bytes < 0 ? '-' : ''}${text} ${units[unit]}`;
+  // 1023.96 kB must not print as "1024.0 kB".
+  if (value >= 1023.95 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const text = value < 100 ? value.toFixed(1) : Math.round(value).toString();
+  return `${sign}${text} ${BYTE_UNITS[unit]}`;
 }
 
 export function formatSeconds(seconds: number): string {

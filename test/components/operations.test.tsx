@@ -7,29 +7,20 @@ import { OperationResult } from '../../components/OperationResult.js';
 import type { ClusterSnapshot } from '../../src/model/snapshot.js';
 import type { CandidateOption } from '../../src/ops/checks.js';
 import type { OperationRequest } from '../../src/ops/operations.js';
-import type { OperationRun, RunnerState } from '../../src/ops/runner.js';
+import type { OperationRun } from '../../src/ops/runner.js';
 import type { OperationPlan, Preconditions, Reason } from '../../src/ops/types.js';
 import { App } from '../../src/ui/App.js';
-import type { OperationsPort } from '../../src/ui/operations-port.js';
+import { FakeOperationsRunner, fakeRun } from '../support/fake-runner.js';
 import { FakeClusterStore } from '../support/fake-store.js';
 import { FAKE_NOW, fakeLabSnapshot } from '../support/fake-snapshots.js';
 import { KEYS, renderInk } from '../support/ink.js';
 
 afterEach(() => cleanup());
 
-/**
- * A FAKE runner: answers check/plan from what the test sets, records every run, and finishes a run only
- * when the test says so (no timers, no I/O). Its state notifies like the OperationRunner's.
- */
-class FakeRunner implements OperationsPort {
-  readonly readOnly = false;
+/** A FAKE runner: answers check/plan from what the test sets (see FakeOperationsRunner). */
+class FakeRunner extends FakeOperationsRunner {
   blockers: Reason[] = [];
   warnings: Reason[] = [];
-  readonly runs: OperationRequest[] = [];
-  private state: RunnerState = {};
-  private readonly listeners = new Set<() => void>();
-  private finishRun: ((run: OperationRun) => void) | undefined;
-  aborted = false;
 
   check = (): Preconditions => ({ blockers: this.blockers, warnings: this.warnings });
 
@@ -40,45 +31,6 @@ class FakeRunner implements OperationsPort {
     requests: [{ method: 'POST', url: 'http://127.0.0.1:8008/switchover', body: { leader: 'db1', candidate: 'db3' }, purpose: 'ask Patroni to switch over' }],
     verification: ['the leader key names the candidate'],
   });
-
-  run = (request: OperationRequest): Promise<OperationRun> => {
-    this.runs.push(request);
-    this.set({ current: fakeRun({ operation: request.operation, status: 'running' }) });
-    return new Promise((resolve) => {
-      this.finishRun = resolve;
-    });
-  };
-
-  abort = (): boolean => {
-    this.aborted = true;
-    return true;
-  };
-
-  getState = (): RunnerState => this.state;
-
-  subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  };
-
-  /** The run in progress moves on (steps, progress). */
-  progress(run: OperationRun): void {
-    this.set({ current: run });
-  }
-
-  finish(run: OperationRun): void {
-    this.set({ last: run });
-    this.finishRun?.(run);
-  }
-
-  private set(state: RunnerState): void {
-    this.state = state;
-    for (const listener of this.listeners) listener();
-  }
-}
-
-function fakeRun(overrides: Partial<OperationRun> = {}): OperationRun {
-  return { id: 'fake-run', operation: 'switchover', params: {}, status: 'running', startedAt: FAKE_NOW - 3000, events: [], steps: [], warnings: [], ...overrides };
 }
 
 const FAKE_STEPS: OperationRun['steps'] = [
@@ -104,13 +56,13 @@ function renderCockpit(snapshot: ClusterSnapshot, runner: FakeRunner) {
 describe('CandidatePicker', () => {
   it('lists eligible candidates with their lag and says why the others cannot be chosen', async () => {
     const options: CandidateOption[] = [
-      { member: 'db2', state: 'streaming', replayLagBytes: 12 * 1024 * 1024, replayLagSeconds: 30, eligible: false, reasons: [{ code: 'candidate-lag', member: 'db2', message: 'candidate db2 lags 12.0 MiB > 1.00 MiB (maximum_lag_on_failover)' }] },
+      { member: 'db2', state: 'streaming', replayLagBytes: 12 * 1024 * 1024, replayLagSeconds: 30, eligible: false, reasons: [{ code: 'candidate-lag', member: 'db2', message: 'candidate db2 lags 12.0 MB > 1.0 MB (maximum_lag_on_failover)' }] },
       { member: 'db3', state: 'streaming', replayLagBytes: 0, replayLagSeconds: 0, eligible: true, reasons: [] },
     ];
     const ui = renderInk(<CandidatePicker options={options} best="db3" onSelect={() => undefined} isFocused={false} />);
     const frame = await ui.waitForFrame('db3');
     expect(frame).toMatch(/❯ db3 +streaming +lag 0 B 0s +\(best\)/);
-    expect(frame).toMatch(/✗ db2 .*lag 12\.0 \S+ 30s — candidate db2 lags 12.0 MiB > 1.00 MiB \(maximum_lag_on_failover\)/);
+    expect(frame).toMatch(/✗ db2 .*lag 12\.0 \S+ 30s — candidate db2 lags 12.0 MB > 1.0 MB \(maximum_lag_on_failover\)/);
     expect(frame).not.toMatch(/❯ db2/);
   });
 });
@@ -194,10 +146,10 @@ describe('operation dialogs in the cockpit (fake runner)', () => {
     await ui.waitForFrame('Members');
     await ui.pressAndWaitFor('s', 'choose a candidate');
     await ui.pressAndWaitFor(KEYS.enter, 'check and confirm');
-    runner.blockers = [{ code: 'candidate-lag', member: 'db3', message: 'candidate db3 lags 12.0 MiB > 1.00 MiB' }];
+    runner.blockers = [{ code: 'candidate-lag', member: 'db3', message: 'candidate db3 lags 12.0 MB > 1.0 MB' }];
     await ui.pressAndWaitFor(KEYS.tab, 'Preview: the requests');
     const frame = await ui.waitForFrame('Cannot run now');
-    expect(frame).toContain('✗ candidate db3 lags 12.0 MiB > 1.00 MiB');
+    expect(frame).toContain('✗ candidate db3 lags 12.0 MB > 1.0 MB');
     await ui.pressAndWaitFor('y', 'cannot run: a precondition fails');
     await ui.pressAndWaitFor(KEYS.escape, (f) => !f.includes('check and confirm'));
     expect(runner.runs).toEqual([]);

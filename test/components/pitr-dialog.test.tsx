@@ -4,10 +4,9 @@ import type { ClusterSnapshot } from '../../src/model/snapshot.js';
 import type { OperationRequest } from '../../src/ops/operations.js';
 import type { RestoreListing } from '../../src/ops/pitr.js';
 import { catalogFromView, parseTarget, validatePitrTarget } from '../../src/ops/pitr-target.js';
-import type { OperationRun, RunnerState } from '../../src/ops/runner.js';
 import type { OperationPlan, Preconditions } from '../../src/ops/types.js';
 import { App } from '../../src/ui/App.js';
-import type { OperationsPort } from '../../src/ui/operations-port.js';
+import { FakeOperationsRunner } from '../support/fake-runner.js';
 import { FakeClusterStore } from '../support/fake-store.js';
 import { FAKE_NOW, fakeLabSnapshot } from '../support/fake-snapshots.js';
 import { KEYS, renderInk } from '../support/ink.js';
@@ -18,14 +17,10 @@ afterEach(() => cleanup());
  * The backup and PITR dialogs against a FAKE runner whose check is the real target validation on the
  * snapshot's catalog (pure): no I/O, no timers. Each test drives the keys and waits on frames.
  */
-class FakeRunner implements OperationsPort {
-  readonly readOnly = false;
-  readonly runs: OperationRequest[] = [];
-  private state: RunnerState = {};
-  private readonly listeners = new Set<() => void>();
-  private finishRun: ((run: OperationRun) => void) | undefined;
-
-  constructor(private readonly snapshot: ClusterSnapshot) {}
+class FakeRunner extends FakeOperationsRunner {
+  constructor(private readonly snapshot: ClusterSnapshot) {
+    super();
+  }
 
   check = (request: OperationRequest): Preconditions => {
     if (request.operation !== 'pitr' && request.operation !== 'rewind') return { blockers: [], warnings: [] };
@@ -36,29 +31,6 @@ class FakeRunner implements OperationsPort {
   };
 
   plan = (request: OperationRequest): OperationPlan => ({ operation: request.operation, summary: `${request.operation} planned`, checks: this.check(request), requests: [], verification: [] });
-
-  run = (request: OperationRequest): Promise<OperationRun> => {
-    this.runs.push(request);
-    this.set({ current: { id: 'r', operation: request.operation, params: {}, status: 'running', startedAt: FAKE_NOW, events: [], steps: [], warnings: [] } });
-    return new Promise((resolve) => (this.finishRun = resolve));
-  };
-
-  abort = (): boolean => true;
-  getState = (): RunnerState => this.state;
-  subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  };
-
-  finish(run: OperationRun): void {
-    this.set({ last: run });
-    this.finishRun?.(run);
-  }
-
-  private set(state: RunnerState): void {
-    this.state = state;
-    for (const listener of this.listeners) listener();
-  }
 }
 
 const LISTING: RestoreListing = {

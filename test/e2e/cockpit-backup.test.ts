@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { RestoreRegistry, removeSideRestore, restoresDir } from '../../src/services/restore.js';
-import { packageRoot } from '../../src/util/package-root.js';
+import { cockpitLine, cockpitPtySuite, quitCockpit } from '../support/cockpit-pty.js';
 import { waitHealthy } from '../support/lab-faults.js';
 import { labClient, labQuery, testLab } from '../support/lab.js';
-import { killAllTmux, shellQuote, TmuxSession } from '../support/tmux.js';
+import { TmuxSession } from '../support/tmux.js';
 
 /**
  * Backup and PITR through the cockpit's dialogs, in a tmux pseudo-terminal against the test lab:
@@ -19,8 +19,6 @@ import { killAllTmux, shellQuote, TmuxSession } from '../support/tmux.js';
 const lab = testLab();
 const labDir = inject('labDir');
 const config = path.join(labDir, 'pgcockpit.yaml');
-const bin = path.join(packageRoot(), 'bin', 'pgcockpit.js');
-const EXITED = /^pgcockpit exited with (\d+)$/m;
 const cluster = loadConfig(config).clusters[0];
 if (!cluster) throw new Error(`no cluster in ${config}`);
 const registry = new RestoreRegistry(restoresDir(cluster));
@@ -53,27 +51,23 @@ async function openDialog(session: TmuxSession, key: string, opened: string | Re
   }
 }
 
-afterEach(async () => {
-  await killAllTmux();
-});
-
-beforeAll(async () => {
-  await waitHealthy(lab);
-  restoresBefore = restoreIds();
-});
-
-afterAll(async () => {
-  await killAllTmux();
-  // The lab stays clean: every side restore this test made is stopped and removed, the marker table dropped.
-  for (const id of restoreIds().filter((r) => !restoresBefore.includes(r))) await removeSideRestore(registry, id);
-  await labQuery(lab, lab.haproxy.writePort, `DROP TABLE IF EXISTS ${MARKER}`).catch(() => undefined);
+// The lab stays clean: every side restore this test made is stopped and removed, the marker table dropped.
+cockpitPtySuite(lab, {
+  restore: false,
+  before: () => {
+    restoresBefore = restoreIds();
+  },
+  after: async () => {
+    for (const id of restoreIds().filter((r) => !restoresBefore.includes(r))) await removeSideRestore(registry, id);
+    await labQuery(lab, lab.haproxy.writePort, `DROP TABLE IF EXISTS ${MARKER}`).catch(() => undefined);
+  },
 });
 
 describe('the cockpit backup and PITR dialogs (tmux, lab)', () => {
   it('backs up with progress, refuses an invalid target with the window, side-restores to T and lists it', async () => {
     await waitHealthy(lab);
     const session = await TmuxSession.start({ columns: 200, rows: 60 });
-    await session.runLine(`${[process.execPath, bin, '--config', config].map(shellQuote).join(' ')}; echo "pgcockpit exit""ed with $?"`);
+    await session.runLine(cockpitLine(config));
     await session.waitFor((s) => s.includes('leader ★') && (s.match(/ streaming /g) ?? []).length >= lab.members.length - 1, { timeoutMs: 60_000 });
 
     // ---- the backup. b opens its dialog once the runner has no objection (on a loaded machine the leader can
@@ -161,8 +155,6 @@ describe('the cockpit backup and PITR dialogs (tmux, lab)', () => {
 
     await session.keys('Escape');
     await session.waitFor((s) => !s.includes('Point-in-time recovery · done') && s.includes('leader ★'));
-    await session.keys('q');
-    const exited = await session.waitFor(EXITED, { timeoutMs: 15_000 });
-    expect(EXITED.exec(exited)?.[1]).toBe('0');
+    await quitCockpit(session);
   });
 });

@@ -1,16 +1,16 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import { postmasterPid } from '../../src/lab/lab.js';
 import { EtcdAdapter } from '../../src/services/etcd.js';
 import { PatroniClient } from '../../src/services/patroni.js';
-import { packageRoot } from '../../src/util/package-root.js';
+import { COCKPIT_BIN, cockpitLine, cockpitPtySuite, quitCockpit } from '../support/cockpit-pty.js';
 import { labLeader, labRecord, restoreLab, waitHealthy } from '../support/lab-faults.js';
 import { testLab } from '../support/lab.js';
-import { killAllTmux, shellQuote, TmuxSession } from '../support/tmux.js';
+import { TmuxSession } from '../support/tmux.js';
 
 /**
  * Incident mode's acceptance (issue 8) in a real terminal: the real `pgcockpit` (bin/pgcockpit.js on dist/)
@@ -23,16 +23,9 @@ const run = promisify(execFile);
 const lab = testLab();
 const config = path.join(inject('labDir'), 'pgcockpit.yaml');
 const cluster = loadConfig(config).clusters[0] as ClusterConfig;
-const bin = path.join(packageRoot(), 'bin', 'pgcockpit.js');
-const EXITED = /^pgcockpit exited with (\d+)$/m;
 /** The smallest terminal the cockpit supports: if it fits here, it fits everywhere. */
 const COLUMNS = 80;
 const ROWS = 24;
-
-/** The shell line that runs the cockpit, then says how it exited (split quotes: the typed line must not match EXITED). */
-function cockpitLine(): string {
-  return `${[process.execPath, bin, '--config', config].map(shellQuote).join(' ')}; echo "pgcockpit exit""ed with $?"`;
-}
 
 /** The incident panel's text as one line: its rows between the double border, joined where Ink wrapped them. */
 function panelText(screen: string): string {
@@ -59,12 +52,6 @@ async function waitCockpitHealthy(session: TmuxSession, leader: string, timeoutM
     (s) => s.includes(`leader ★ ${leader}`) && (s.match(/ streaming /g) ?? []).length >= lab.members.length - 1 && !s.includes('◆'),
     { timeoutMs },
   );
-}
-
-async function quitCockpit(session: TmuxSession): Promise<void> {
-  await session.keys('q');
-  const screen = await session.waitFor(EXITED, { timeoutMs: 15_000 });
-  expect(EXITED.exec(screen)?.[1]).toBe('0');
 }
 
 /**
@@ -101,26 +88,18 @@ async function setPaused(paused: boolean): Promise<void> {
 
 let paused = false;
 
-beforeAll(async () => {
-  await waitHealthy(lab);
-});
-
-afterEach(async () => {
-  await killAllTmux();
-});
-
-afterAll(async () => {
-  await killAllTmux();
-  // Whatever failed: automatic failover back on, every member running, a leader and streaming replicas.
-  if (paused) await setPaused(false).catch(() => undefined);
-  await restoreLab(lab);
+// Whatever failed: automatic failover back on, every member running, a leader and streaming replicas.
+cockpitPtySuite(lab, {
+  after: async () => {
+    if (paused) await setPaused(false).catch(() => undefined);
+  },
 });
 
 describe('incident mode in a terminal (tmux, 80×24) against the lab', () => {
   it('kill -9 of the leader: flagged within 2 s, the lease counted down, the promoted member predicted, the RTO shown, the rejoin ticked; survives a restart of the cockpit; timeline --markdown in order', async () => {
     const oldLeader = await waitHealthy(lab);
     const session = await TmuxSession.start({ columns: COLUMNS, rows: ROWS });
-    await session.runLine(cockpitLine());
+    await session.runLine(cockpitLine(config));
     const before = await waitCockpitHealthy(session, oldLeader);
     const timelineBefore = Number(/leader ★ \S+ TL (\d+)/.exec(before)?.[1]);
     expect(timelineBefore).toBeGreaterThan(0);
@@ -161,7 +140,7 @@ describe('incident mode in a terminal (tmux, 80×24) against the lab', () => {
     // The cockpit quits in the middle of the incident and starts again: it picks the incident up from its
     // event log (the same first-seen time, so the clock goes on; no second flag).
     await quitCockpit(session);
-    await session.runLine(cockpitLine());
+    await session.runLine(cockpitLine(config));
     const resumed = await session.waitFor(new RegExp(`◆ (LEADER LOST ${leader} unreachable for \\d+ s|INCIDENT ${leader} lost)`), { timeoutMs: 30_000, intervalMs: 50 });
     const unreachableFor = /unreachable for (\d+) s/.exec(panelText(resumed))?.[1];
     if (unreachableFor !== undefined) expect(Number(unreachableFor)).toBeGreaterThanOrEqual(Math.floor((Date.now() - flaggedAt) / 1000) - 1);
@@ -207,7 +186,7 @@ describe('incident mode in a terminal (tmux, 80×24) against the lab', () => {
 
     // The timeline for the postmortem: the flag, the lease's expiry, the new leader, the timeline increment,
     // the rejoin — in that order, each once, although the cockpit was restarted in between.
-    const { stdout } = await run(process.execPath, [bin, 'timeline', '--markdown', '--since', new Date(killedAt - 1000).toISOString(), '--config', config]);
+    const { stdout } = await run(process.execPath, [COCKPIT_BIN, 'timeline', '--markdown', '--since', new Date(killedAt - 1000).toISOString(), '--config', config]);
     const rows = stdout.split('\n').filter((l) => l.startsWith('| 20'));
     const find = (what: string, pattern: RegExp) => {
       const found = rows.map((r, i) => (pattern.test(r) ? i : -1)).filter((i) => i >= 0);
@@ -233,7 +212,7 @@ describe('incident mode in a terminal (tmux, 80×24) against the lab', () => {
   it('with the cluster paused, the screen says no automatic failover will happen', async () => {
     const leaderBefore = await waitHealthy(lab);
     const session = await TmuxSession.start({ columns: COLUMNS, rows: ROWS });
-    await session.runLine(cockpitLine());
+    await session.runLine(cockpitLine(config));
     await waitCockpitHealthy(session, leaderBefore);
 
     paused = true;

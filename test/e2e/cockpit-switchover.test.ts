@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { packageRoot } from '../../src/util/package-root.js';
-import { restoreLab, waitHealthy } from '../support/lab-faults.js';
+import { describe, expect, inject, it } from 'vitest';
+import { cockpitLine, cockpitPtySuite, quitCockpit } from '../support/cockpit-pty.js';
+import { waitHealthy } from '../support/lab-faults.js';
 import { testLab } from '../support/lab.js';
-import { killAllTmux, shellQuote, TmuxSession } from '../support/tmux.js';
+import { TmuxSession } from '../support/tmux.js';
 
 /**
  * A switchover made through the cockpit's dialog, in a tmux pseudo-terminal against the test lab:
@@ -16,32 +16,19 @@ const lab = testLab();
 const labDir = inject('labDir');
 const config = path.join(labDir, 'pgcockpit.yaml');
 const auditFile = path.join(labDir, 'audit.log');
-const bin = path.join(packageRoot(), 'bin', 'pgcockpit.js');
-const EXITED = /^pgcockpit exited with (\d+)$/m;
 
 function auditLines(): string[] {
   return fs.existsSync(auditFile) ? fs.readFileSync(auditFile, 'utf8').split('\n').filter((l) => l.trim() !== '') : [];
 }
 
-afterEach(async () => {
-  await killAllTmux();
-});
-
-afterAll(async () => {
-  await killAllTmux();
-  await restoreLab(lab);
-});
-
-beforeAll(async () => {
-  await waitHealthy(lab);
-});
+cockpitPtySuite(lab);
 
 describe('the cockpit switchover dialog (tmux, lab)', () => {
   it('s → candidate → y → progress → done with the new leader; audit lines written; the cluster stays healthy', async () => {
     const oldLeader = await waitHealthy(lab);
     const auditBefore = auditLines().length;
     const session = await TmuxSession.start({ columns: 120, rows: 40 });
-    await session.runLine(`${[process.execPath, bin, '--config', config].map(shellQuote).join(' ')}; echo "pgcockpit exit""ed with $?"`);
+    await session.runLine(cockpitLine(config));
     // Every replica streaming before anything is asked of the cockpit.
     await session.waitFor((s) => s.includes(`leader ★ ${oldLeader}`) && (s.match(/ streaming /g) ?? []).length >= lab.members.length - 1, { timeoutMs: 60_000 });
 
@@ -72,9 +59,7 @@ describe('the cockpit switchover dialog (tmux, lab)', () => {
 
     await session.keys('Escape');
     await session.waitFor((s) => !s.includes('Switchover · done') && s.includes(`leader ★ ${candidate}`));
-    await session.keys('q');
-    const exited = await session.waitFor(EXITED, { timeoutMs: 15_000 });
-    expect(EXITED.exec(exited)?.[1]).toBe('0');
+    await quitCockpit(session);
 
     expect(await waitHealthy(lab)).toBe(candidate);
   });

@@ -2,11 +2,11 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { packageRoot } from '../../src/util/package-root.js';
+import { describe, expect, inject, it } from 'vitest';
+import { cockpitLine, cockpitPtySuite, quitCockpit } from '../support/cockpit-pty.js';
 import { patronictl, restoreLab, stopMember, waitHealthy } from '../support/lab-faults.js';
 import { testLab } from '../support/lab.js';
-import { killAllTmux, PROMPT, shellQuote, TmuxSession } from '../support/tmux.js';
+import { PROMPT, TmuxSession } from '../support/tmux.js';
 
 /**
  * The real `pgcockpit` (bin/pgcockpit.js on dist/, built by `npm test`'s pretest or `npx tsc`) in a tmux
@@ -17,15 +17,9 @@ import { killAllTmux, PROMPT, shellQuote, TmuxSession } from '../support/tmux.js
 const run = promisify(execFile);
 const lab = testLab();
 const config = path.join(inject('labDir'), 'pgcockpit.yaml');
-const bin = path.join(packageRoot(), 'bin', 'pgcockpit.js');
 /** patronictl is a Python program: keep node_modules/.bin (and its `node`) off its PATH. */
 const patronictlEnv = { ...process.env, PATH: '/usr/bin:/bin' };
 
-/** The shell line that runs the cockpit and then says how it exited (split quotes: the typed line itself must not match EXITED). */
-function cockpitLine(args: string[]): string {
-  return `${[process.execPath, bin, ...args, '--config', config].map(shellQuote).join(' ')}; echo "pgcockpit exit""ed with $?"`;
-}
-const EXITED = /^pgcockpit exited with (\d+)$/m;
 
 /** The members-table row of `name` (its marker, name and role columns lead the row). */
 function memberRow(screen: string, name: string): string {
@@ -34,9 +28,7 @@ function memberRow(screen: string, name: string): string {
 
 /** Quit with q and check the terminal came back: the exit status, the shell, the scrollback, no alternate screen. */
 async function quitAndCheckRestored(session: TmuxSession, marker: string): Promise<void> {
-  await session.keys('q');
-  const screen = await session.waitFor(EXITED, { timeoutMs: 15_000 });
-  expect(EXITED.exec(screen)?.[1]).toBe('0');
+  const screen = await quitCockpit(session);
   expect(await session.display('#{alternate_on}')).toBe('0');
   // The shell's screen from before the cockpit is back (the cockpit drew on the alternate screen), and the
   // prompt after it.
@@ -44,18 +36,7 @@ async function quitAndCheckRestored(session: TmuxSession, marker: string): Promi
   expect(screen.trimEnd().endsWith(PROMPT.trim())).toBe(true);
 }
 
-afterEach(async () => {
-  await killAllTmux();
-});
-
-afterAll(async () => {
-  await killAllTmux();
-  await restoreLab(lab);
-});
-
-beforeAll(async () => {
-  await waitHealthy(lab);
-});
+cockpitPtySuite(lab);
 
 describe('pgcockpit in a terminal (tmux) against the lab', () => {
   it('follows a switchover made with patronictl and a replica going away, then quits leaving the terminal as it was', async () => {
@@ -64,7 +45,7 @@ describe('pgcockpit in a terminal (tmux) against the lab', () => {
     const marker = `before-cockpit-${randomBytes(4).toString('hex')}`;
     await session.runLine(`echo ${marker}`);
     await session.waitFor(new RegExp(`^${marker}$`, 'm'));
-    await session.runLine(cockpitLine([]));
+    await session.runLine(cockpitLine(config));
 
     // The first complete frame: the leader in the header and every member in the table; then (SQL read)
     // the replicas streaming.
@@ -133,7 +114,7 @@ describe('pgcockpit in a terminal (tmux) against the lab', () => {
     const marker = `before-watch-${randomBytes(4).toString('hex')}`;
     await session.runLine(`echo ${marker}`);
     await session.waitFor(new RegExp(`^${marker}$`, 'm'));
-    await session.runLine(cockpitLine(['watch']));
+    await session.runLine(cockpitLine(config, ['watch']));
 
     const wallboard = await session.waitFor((s) => s.includes('watch · read-only') && s.includes(`leader ★ ${leader}`) && s.includes('ALERTS ('), {
       timeoutMs: 30_000,

@@ -46,7 +46,7 @@ describe('deriveSnapshot', () => {
     const r = fakeHealthyReadings();
     r.postgres.db1?.replication.splice(0, 1, fakeReplication('db2', 12 * 1024 * 1024));
     const alert = deriveSnapshot(r, fakeContext()).alerts.find((a) => a.id === 'lag:db2');
-    expect(alert?.message).toBe('db2 replay lag 12.0 MiB > 1.00 MiB (maximum_lag_on_failover); it cannot be promoted automatically.');
+    expect(alert?.message).toBe('db2 replay lag 12.0 MB > 1.0 MB (maximum_lag_on_failover); it cannot be promoted automatically.');
   });
 
   it('without the leader’s pg_stat_replication, replay lag comes from positions, not from Patroni’s received-WAL figure', () => {

@@ -29,7 +29,7 @@ describe('failoverCandidates', () => {
     const candidates = failoverCandidates(snapshot, 'db1');
     expect(candidates.map((c) => [c.name, c.eligible, c.reason])).toEqual([
       ['db3', true, undefined],
-      ['db2', false, 'lags 5.00 MiB > 1.00 MiB (maximum_lag_on_failover)'],
+      ['db2', false, 'lags 5.0 MB > 1.0 MB (maximum_lag_on_failover)'],
     ]);
   });
 

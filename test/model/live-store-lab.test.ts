@@ -140,7 +140,7 @@ describe('the live model on the lab', () => {
       await labQuery(lab, leader.pgPort, "CREATE TABLE IF NOT EXISTS lag_probe (payload text); INSERT INTO lag_probe SELECT repeat('x', 200) FROM generate_series(1, 20000)");
       const lagging = await until(`${replica.name} lagging`, (s) => alertIds(s).includes(`lag:${replica.name}`) && alertIds(s).includes(`replay-paused:${replica.name}`));
       const alert = lagging.alerts.find((a) => a.id === `lag:${replica.name}`);
-      expect(alert?.message).toMatch(new RegExp(`^${replica.name} replay lag [\\d.]+ MiB > 1.00 MiB \\(maximum_lag_on_failover\\)`));
+      expect(alert?.message).toMatch(new RegExp(`^${replica.name} replay lag [\\d.]+ MB > 1.0 MB \\(maximum_lag_on_failover\\)`));
       expect(lagging.members.find((m) => m.name === replica.name)?.replayPaused).toBe(true);
     } finally {
       await labQuery(lab, replica.pgPort, 'SELECT pg_wal_replay_resume()');

@@ -61,7 +61,7 @@ describe('switchover preconditions (FAKE snapshots)', () => {
       member(s, 'db3').replayLagBytes = 12 * 1024 * 1024;
     });
     const result = switchoverPreconditions(snapshot, { candidate: 'db3' }, fakeContext());
-    expect(result.blockers.map((b) => b.message)).toEqual(['candidate db3 lags 12.0 MiB > 1.00 MiB (maximum_lag_on_failover)']);
+    expect(result.blockers.map((b) => b.message)).toEqual(['candidate db3 lags 12.0 MB > 1.0 MB (maximum_lag_on_failover)']);
   });
 
   it('a lag exactly at maximum_lag_on_failover is allowed', () => {
@@ -113,7 +113,7 @@ describe('switchover preconditions (FAKE snapshots)', () => {
     const result = switchoverPreconditions(snapshot, {}, fakeContext());
     expect(result.blockers.map((b) => b.code)).toEqual(['no-candidate']);
     expect(result.blockers[0]?.message).toContain('db2 is tagged nofailover');
-    expect(result.blockers[0]?.message).toContain('db3 lags 3.00 MiB > 1.00 MiB');
+    expect(result.blockers[0]?.message).toContain('db3 lags 3.0 MB > 1.0 MB');
     expect(candidateOptions(snapshot).map((o) => [o.member, o.eligible])).toEqual([
       ['db2', false],
       ['db3', false],
@@ -213,7 +213,7 @@ describe('switchover preconditions (FAKE snapshots)', () => {
     expect(switchoverPreconditions(snapshot, { candidate: 'db3' }, fakeContext())).toEqual({ blockers: [], warnings: [] });
     const lagging = fakePatroni4Snapshot({ db2: { replay_lag: 5 * 1024 * 1024, lag: 5 * 1024 * 1024 } });
     expect(switchoverPreconditions(lagging, { candidate: 'db2' }, fakeContext()).blockers.map((b) => b.message)).toEqual([
-      'candidate db2 lags 5.00 MiB > 1.00 MiB (maximum_lag_on_failover)',
+      'candidate db2 lags 5.0 MB > 1.0 MB (maximum_lag_on_failover)',
     ]);
     const stopped = fakePatroni4Snapshot({ db3: { state: 'stopped' } });
     expect(codes(switchoverPreconditions(stopped, { candidate: 'db3' }, fakeContext())).blockers).toContain('candidate-not-streaming');
@@ -237,7 +237,7 @@ describe('failover preconditions (FAKE snapshots)', () => {
     });
     const result = failoverPreconditions(snapshot, { candidate: 'db2' }, fakeContext());
     expect(result.blockers).toEqual([]);
-    expect(result.warnings.map((w) => w.message)).toEqual(['candidate db2 lags 3.00 MiB > 1.00 MiB (maximum_lag_on_failover): up to that much acknowledged WAL may be lost']);
+    expect(result.warnings.map((w) => w.message)).toEqual(['candidate db2 lags 3.0 MB > 1.0 MB (maximum_lag_on_failover): up to that much acknowledged WAL may be lost']);
   });
 
   it('works without a leader; refuses unknown, leader, nofailover and unreachable candidates', () => {

@@ -67,7 +67,7 @@ describe('refusals on the lab', () => {
       );
       const result = await runCli(['switchover', '--config', suite.workspace.config, '--to', replica.name, '--yes']);
       expect(result.code, result.stderr).toBe(1);
-      expect(result.stderr).toMatch(new RegExp(`candidate ${replica.name} lags \\d+(\\.\\d+)? MiB > 1\\.00 MiB \\(maximum_lag_on_failover\\)`));
+      expect(result.stderr).toMatch(new RegExp(`candidate ${replica.name} lags \\d+(\\.\\d+)? MB > 1\\.0 MB \\(maximum_lag_on_failover\\)`));
       await expectUnchangedLeaderOnly(leader);
     } finally {
       // (Only while it is still a replica: a failure above must not be hidden by this line's own error.)

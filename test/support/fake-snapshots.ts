@@ -33,6 +33,24 @@ function fakeMember(overrides: Partial<MemberView> & Pick<MemberView, 'name' | '
   };
 }
 
+/** A replica streaming at the leader's LSN (0/5000060), no lag in bytes. */
+function caughtUpReplica(name: string, overrides: Partial<MemberView> = {}): MemberView {
+  return fakeMember({
+    name,
+    role: 'replica',
+    state: 'streaming',
+    patroniState: 'streaming',
+    lsn: '0/5000060',
+    receiveLsn: '0/5000060',
+    replayLsn: '0/5000060',
+    receiveLagBytes: 0,
+    replayLagBytes: 0,
+    receiveLagSeconds: 0,
+    sqlSaysPrimary: false,
+    ...overrides,
+  });
+}
+
 function fakeBackup(id: string, beginMs: number, status: BarmanBackup['status'] = 'DONE'): BarmanBackup {
   const done = status === 'DONE';
   return {
@@ -83,19 +101,8 @@ export function fakeLabSnapshot(now = FAKE_NOW): ClusterSnapshot {
           blocking: [{ blockedPid: 4400, blockingPid: 4317, blockedQuery: 'ALTER TABLE orders ADD COLUMN note text', blockedSeconds: 8 }],
         },
       }),
-      fakeMember({
-        name: 'db2',
-        role: 'replica',
-        state: 'streaming',
-        patroniState: 'streaming',
-        lsn: '0/5000060',
-        receiveLsn: '0/5000060',
-        replayLsn: '0/5000060',
-        receiveLagBytes: 0,
-        replayLagBytes: 0,
+      caughtUpReplica('db2', {
         replayLagSeconds: 0,
-        receiveLagSeconds: 0,
-        sqlSaysPrimary: false,
         detail: {
           replication: [],
           walReceiver: { status: 'streaming', senderHost: '127.0.0.1', senderPort: 15432, receivedLsn: '0/5000060', receivedTimeline: 3, lastMessageAt: new Date(now - 2000).toISOString(), slotName: 'db2' },
@@ -105,20 +112,7 @@ export function fakeLabSnapshot(now = FAKE_NOW): ClusterSnapshot {
           blocking: [],
         },
       }),
-      fakeMember({
-        name: 'db3',
-        role: 'replica',
-        state: 'streaming',
-        patroniState: 'streaming',
-        lsn: '0/5000060',
-        receiveLsn: '0/5000060',
-        replayLsn: '0/5000060',
-        receiveLagBytes: 0,
-        replayLagBytes: 0,
-        replayLagSeconds: 0.2,
-        receiveLagSeconds: 0,
-        sqlSaysPrimary: false,
-      }),
+      caughtUpReplica('db3', { replayLagSeconds: 0.2 }),
     ],
     history: [
       { timeline: 1, lsn: 50_331_808, lsnText: '0/30000A0', reason: 'no recovery target specified', at: new Date(now - 3 * 86_400_000).toISOString(), newLeader: 'db2' },
