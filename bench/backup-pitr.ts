@@ -1,16 +1,28 @@
 /**
- * bench/backup-pitr: on a lab with a ≥ 1 GB database made by pgbench, the time of `pgcockpit backup`
- * and of a side restore (`pgcockpit pitr --end-of-backup`) beside raw `barman backup` and `barman recover`
- * on the same lab. Goal: ≤ 5% over Barman itself.
- *   node dist/bench/backup-pitr.js [--port-base B] [--scale S] [--members M] [--dir DIR] [--rounds N] [--keep]
- * Without --dir it starts a lab in a fresh directory and destroys it at the end (unless --keep). With --dir it
- * uses that running lab, and makes the pgbench database (`pgbench_bench`) only when the cluster is smaller
- * than 1 GB; it drops what it made at the end unless --keep.
- * Raw and cockpit runs are interleaved, each round in the other order, so that the machine's load (other
- * work on the same cores) weighs on both alike; each figure is printed with the 1-minute load average.
- * The side restore does more than `barman recover` (it starts a server, replays to the target, promotes):
- * its `recover` step is compared with raw `barman recover`, and its end-to-end time with raw `barman
- * recover` + the replay to promotion on the same directory (the same work done by hand).
+ * bench/backup-pitr: on a lab with a ≥ 1 GB database made by pgbench, the time of `pgcockpit backup` and of a
+ * side restore (`pgcockpit pitr --end-of-backup`) beside the same work done with Barman by hand, on the same
+ * lab. Goal: ≤ 5% over Barman itself.
+ *   node dist/bench/backup-pitr.js [--port-base B] [--scale S] [--members M] [--dir DIR] [--rounds N] [--keep] [--bin FILE]
+ * --bin times another build's executable (e.g. bin/pgcockpit.js of an older commit's checkout) for a before/after.
+ * Without --dir it starts a lab in a fresh directory (port base B, default 7000) and destroys it at the end
+ * (unless --keep). With --dir it uses that running lab, and makes the pgbench database (`pgbench_bench`) only
+ * when the cluster is smaller than 1 GB; it drops what it made at the end unless --keep.
+ *
+ * What is compared (the raw side does the same work by hand):
+ *  - backup: `barman backup --wait SERVER` as Barman's account, against `pgcockpit backup --yes --json`, a
+ *    whole process (start-up, preflight, the same `barman backup --wait`, progress, verification, exit).
+ *  - side restore: by hand, `barman recover --target-immediate --target-action promote SERVER latest DIR`,
+ *    the directory given to postgres, `pg_ctl -w start` with its own port, socket, hba/ident files,
+ *    archive_mode=off and no primary_conninfo, then `SELECT pg_is_in_recovery()` every 100 ms until false
+ *    (the target reached and promoted); against `pgcockpit pitr --end-of-backup --yes --json` (validation
+ *    against Barman's catalogue, the same recover of the newest backup, its own configuration, the start,
+ *    the wait until promoted). The restored servers are stopped and removed after each run, untimed.
+ * The shared machine's load moves every figure by more than the goal: raw and pgcockpit runs alternate
+ * (ABAB…, the order swapped each round), each round's pair is compared, and the medians of the figures and
+ * of the per-pair differences are printed with the load average. Before each round the older backups are
+ * deleted, and before each run the page cache's dirty pages are written out (`sync`), both untimed: every run
+ * copies and restores the same amount and starts with no other run's writes pending. pgcockpit and Barman
+ * each run once untimed first (Node's compile cache, Python's bytecode, the first backup's WAL wait).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,6 +32,7 @@ import { parseArgs } from 'node:util';
 import { labAccounts, labDestroy, labSuperuserPassword, labUp, readLabTopology, runLabBarman } from '../src/lab/lab.js';
 import type { LabTopology } from '../src/lab/topology.js';
 import { PG_BIN_DIR } from '../src/lab/prerequisites.js';
+import { findFreePort } from '../src/services/restore.js';
 import { packageRoot } from '../src/util/package-root.js';
 
 const { values } = parseArgs({
@@ -28,14 +41,19 @@ const { values } = parseArgs({
     scale: { type: 'string', default: '70' },
     members: { type: 'string', default: '2' },
     dir: { type: 'string' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '4' },
     keep: { type: 'boolean', default: false },
+    bin: { type: 'string' },
   },
 });
+const cockpitBin = path.resolve(values.bin ?? path.join(packageRoot(), 'bin', 'pgcockpit.js'));
 const portBase = Number(values['port-base']);
 const scale = Number(values.scale);
 const members = Number(values.members);
-const rounds = Number(values.rounds);
+const roundCount = Number(values.rounds);
+// Lab ports must stay below the ephemeral range (lab up refuses a base above 17335).
+if (!Number.isInteger(portBase) || portBase < 0 || portBase > 17335) throw new Error(`--port-base ${values['port-base']}: give an integer from 0 to 17335`);
+if (!Number.isInteger(roundCount) || roundCount < 1) throw new Error(`--rounds ${values.rounds}: give a positive integer`);
 const ownLab = values.dir === undefined;
 const dir = values.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pgcockpit-bench-pitr-'));
 const BENCH_DB = 'pgbench_bench';
@@ -46,10 +64,14 @@ interface Ran {
   stdout: string;
   stderr: string;
   seconds: number;
+  /** Epoch ms when the process was spawned and when it closed. */
+  spawnedAt: number;
+  closedAt: number;
 }
 
 function run(command: string, args: string[], env: Record<string, string> = {}): Promise<Ran> {
   const started = process.hrtime.bigint();
+  const spawnedAt = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -57,7 +79,7 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, seconds: Number(process.hrtime.bigint() - started) / 1e9 }));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, seconds: Number(process.hrtime.bigint() - started) / 1e9, spawnedAt, closedAt: Date.now() }));
   });
 }
 
@@ -66,7 +88,12 @@ function must<T extends { code: number; stdout: string; stderr: string }>(what: 
   return result;
 }
 
+/**
+ * Time one run. `sync` first (untimed): the previous run's gigabyte of dirty pages is written out before this
+ * one starts, instead of being flushed while it runs (it would weigh on whichever run comes next).
+ */
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; seconds: number; load: number }> {
+  must('sync', await run('sync', []));
   const load = os.loadavg()[0] ?? 0;
   const started = process.hrtime.bigint();
   const value = await work();
@@ -79,7 +106,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; seconds: nu
  */
 async function cli(args: string[]): Promise<Ran> {
   for (let attempt = 1; ; attempt++) {
-    const result = await run(process.execPath, [path.join(packageRoot(), 'bin', 'pgcockpit.js'), ...args]);
+    const result = await run(process.execPath, [cockpitBin, ...args]);
     if (attempt < 3 && result.code === 1 && result.stdout.includes('"state-unknown"')) {
       log(`  (pgcockpit ${args[0] ?? ''} refused: the cluster's state could not be read in time, load ${os.loadavg()[0]?.toFixed(1)}; again)`);
       continue;
@@ -87,35 +114,62 @@ async function cli(args: string[]): Promise<Ran> {
     return result;
   }
 }
-const pct = (ours: number, raw: number) => `${ours >= raw ? '+' : ''}${(((ours - raw) / raw) * 100).toFixed(1)}%`;
+
+const signed = (n: number, digits = 2) => `${n >= 0 ? '+' : ''}${n.toFixed(digits)}`;
+const pct = (ours: number, raw: number) => `${signed(((ours - raw) / raw) * 100, 1)}%`;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
 
-type Doc = { steps: Array<{ id: string; durationMs: number }>; result?: { details?: { restore?: { id: string } } } };
-const stepSeconds = (doc: Doc, id: string) => (doc.steps.find((s) => s.id === id)?.durationMs ?? 0) / 1000;
+type Doc = { steps: Array<{ id: string; startedAt: string; durationMs: number }>; result?: { details?: { restore?: { id: string } } } };
 
-/** Raw `barman recover` of the latest backup into a fresh directory, then (optionally) the replay to promotion by hand. */
-async function rawRecover(topology: LabTopology, replay: boolean): Promise<{ recover: number; total: number }> {
+/** Where a pgcockpit run's time went: start-up (spawn → first step), each step, exit (last step's end → process closed). */
+interface Parts {
+  startup: number;
+  steps: Record<string, number>;
+  exit: number;
+}
+
+function partsOf(ran: Ran): Parts {
+  const doc = JSON.parse(ran.stdout) as Doc;
+  const steps: Record<string, number> = {};
+  for (const step of doc.steps) steps[step.id] = (step.durationMs ?? 0) / 1000;
+  const first = doc.steps[0];
+  const lastEnd = Math.max(...doc.steps.map((s) => Date.parse(s.startedAt) + (s.durationMs ?? 0)));
+  return { startup: first ? (Date.parse(first.startedAt) - ran.spawnedAt) / 1000 : 0, steps, exit: Number.isFinite(lastEnd) ? (ran.closedAt - lastEnd) / 1000 : 0 };
+}
+
+function describeParts(parts: Parts): string {
+  return [`start-up ${parts.startup.toFixed(2)} s`, ...Object.entries(parts.steps).map(([id, s]) => `${id} ${s.toFixed(2)} s`), `exit ${parts.exit.toFixed(2)} s`].join(', ');
+}
+
+/** Delete all but the newest `keep` backups (untimed: every run then copies and restores the same amount). */
+async function keepNewestBackups(topology: LabTopology, keep: number): Promise<void> {
+  const listed = must('list-backups', await runLabBarman(topology, ['-f', 'json', 'list-backups', topology.barman.server], 120_000));
+  const backups = (JSON.parse(listed.stdout) as Record<string, Array<{ backup_id: string }>>)[topology.barman.server] ?? [];
+  const ids = backups.map((b) => b.backup_id).sort();
+  for (const id of ids.slice(0, Math.max(0, ids.length - keep))) must(`delete ${id}`, await runLabBarman(topology, ['delete', topology.barman.server, id], 600_000));
+}
+
+/** The side restore by hand: raw `barman recover` of the newest backup, then a server of its own replaying to promotion. */
+async function rawRecover(topology: LabTopology): Promise<{ recover: number; total: number }> {
   const target = path.join(dir, `bench-raw-recover-${process.pid}`);
   fs.rmSync(target, { recursive: true, force: true });
   fs.mkdirSync(target, { mode: 0o700 });
   const barmanUser = labAccounts().barman;
   if (barmanUser) fs.chownSync(target, barmanUser.uid, barmanUser.gid);
   const data = path.join(target, 'data');
+  const postgres = labAccounts().postgres;
+  const asPostgres = (argv: string[]) => (postgres && process.getuid?.() === 0 ? ['setpriv', `--reuid=${postgres.uid}`, `--regid=${postgres.gid}`, '--init-groups', '--', ...argv] : argv);
+  const port = await findFreePort([], 25990);
+  let started = false;
   try {
-    const started = process.hrtime.bigint();
+    const begin = process.hrtime.bigint();
     must('barman recover', await runLabBarman(topology, ['recover', '--target-immediate', '--target-action', 'promote', topology.barman.server, 'latest', data], 3_600_000));
-    const recover = Number(process.hrtime.bigint() - started) / 1e9;
-    if (!replay) return { recover, total: recover };
-    // By hand: a server of its own on a free port, replaying to the backup's end and promoting.
-    const postgres = labAccounts().postgres;
-    if (postgres) fs.chownSync(target, postgres.uid, postgres.gid);
-    must('chown', await run('chown', ['-R', postgres ? `${postgres.uid}:${postgres.gid}` : `${process.getuid?.() ?? 0}`, target]));
-    const port = 25990;
-    const asPostgres = (argv: string[]) => (postgres && process.getuid?.() === 0 ? ['setpriv', `--reuid=${postgres.uid}`, `--regid=${postgres.gid}`, '--init-groups', '--', ...argv] : argv);
+    const recover = Number(process.hrtime.bigint() - begin) / 1e9;
+    if (postgres) must('chown', await run('chown', ['-R', `${postgres.uid}:${postgres.gid}`, target]));
     const [cmd, ...args] = asPostgres([
       path.join(PG_BIN_DIR, 'pg_ctl'),
       '-D',
@@ -128,19 +182,32 @@ async function rawRecover(topology: LabTopology, replay: boolean): Promise<{ rec
       'start',
     ]) as [string, ...string[]];
     must('pg_ctl start', await run(cmd, args));
+    started = true;
     const [qcmd, ...qargs] = asPostgres([path.join(PG_BIN_DIR, 'psql'), '-h', target, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-Atc', 'SELECT pg_is_in_recovery()']) as [string, ...string[]];
     for (;;) {
       const answer = await run(qcmd, qargs);
       if (answer.code === 0 && answer.stdout.trim() === 'f') break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const total = Number(process.hrtime.bigint() - started) / 1e9;
-    const [scmd, ...sargs] = asPostgres([path.join(PG_BIN_DIR, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop']) as [string, ...string[]];
-    await run(scmd, sargs);
-    return { recover, total };
+    return { recover, total: Number(process.hrtime.bigint() - begin) / 1e9 };
   } finally {
+    if (started) {
+      const [scmd, ...sargs] = asPostgres([path.join(PG_BIN_DIR, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop']) as [string, ...string[]];
+      await run(scmd, sargs);
+    }
     fs.rmSync(target, { recursive: true, force: true });
   }
+}
+
+interface Round {
+  load: number;
+  rawBackup: number;
+  ourBackup: number;
+  ourBackupParts: Parts;
+  rawRecover: number;
+  rawByHand: number;
+  ourRestore: number;
+  ourRestoreParts: Parts;
 }
 
 let createdDb = false;
@@ -151,63 +218,90 @@ try {
   const config = lab.paths.cockpitConfig;
   const pgEnv = { PGHOST: lab.host, PGPORT: String(lab.haproxy.writePort), PGUSER: 'postgres', PGDATABASE: 'postgres', PGPASSWORD: labSuperuserPassword(lab) };
   const psql = (sql: string, db = 'postgres') => run(path.join(PG_BIN_DIR, 'psql'), ['-Atc', sql], { ...pgEnv, PGDATABASE: db });
-  const clusterBytes = async () => Number((must('size', await psql('SELECT sum(pg_database_size(datname)) FROM pg_database'))).stdout.trim());
+  const clusterBytes = async () => Number(must('size', await psql('SELECT sum(pg_database_size(datname)) FROM pg_database')).stdout.trim());
   if ((await clusterBytes()) < 1024 ** 3) {
     must('createdb', await psql(`CREATE DATABASE ${BENCH_DB}`));
     createdDb = true;
     const init = must('pgbench -i', await run(path.join(PG_BIN_DIR, 'pgbench'), ['-i', '-q', '-s', String(scale), BENCH_DB], pgEnv));
     log(`pgbench -i -s ${scale}: ${init.seconds.toFixed(1)} s`);
   }
-  log(`cluster: ${((await clusterBytes()) / 1024 ** 3).toFixed(2)} GiB in ${lab.members.length} members; ${os.cpus().length} CPUs`);
+  log(`cluster: ${((await clusterBytes()) / 1024 ** 3).toFixed(2)} GiB in ${lab.members.length} members; ${os.cpus().length} CPUs; pgcockpit: ${cockpitBin}`);
   // Everything written so far archived, and one backup taken untimed (the first backup after a bulk load waits for its WAL).
   must('switch-wal', await runLabBarman(lab, ['switch-wal', '--force', '--archive', '--archive-timeout', '300', lab.barman.server], 600_000));
   must('warm-up backup', await runLabBarman(lab, ['backup', '--wait', '--wait-timeout', '600', lab.barman.server], 3_600_000));
+  // pgcockpit's warm-up too (untimed): its first run after a build compiles and caches its modules (Node's compile cache).
+  for (const args of [['backup', '--dry-run'], ['pitr', '--end-of-backup', '--dry-run']]) must(`pgcockpit ${args.join(' ')}`, await cli([...args, '--config', config]));
 
-  const raw = { backup: [] as number[], recover: [] as number[], byHand: [] as number[] };
-  const ours = { backup: [] as number[], backupStep: [] as number[], side: [] as number[], sideRecover: [] as number[] };
   const rawBackup = async () => {
     const t = await timed(async () => must('barman backup', await runLabBarman(lab, ['backup', '--wait', '--wait-timeout', '600', lab.barman.server], 3_600_000)));
-    raw.backup.push(t.seconds);
-    log(`  raw barman backup            ${t.seconds.toFixed(2)} s   (load ${t.load.toFixed(1)})`);
+    log(`  raw barman backup --wait          ${t.seconds.toFixed(2)} s   (load ${t.load.toFixed(1)})`);
+    return t.seconds;
   };
   const ourBackup = async () => {
     const t = await timed(async () => must('pgcockpit backup', await cli(['backup', '--yes', '--json', '--config', config])));
-    const doc = JSON.parse(t.value.stdout) as Doc;
-    t.seconds = t.value.seconds;
-    ours.backup.push(t.seconds);
-    ours.backupStep.push(stepSeconds(doc, 'request:backup'));
-    log(`  pgcockpit backup             ${t.seconds.toFixed(2)} s   (load ${t.load.toFixed(1)}; its barman step ${stepSeconds(doc, 'request:backup').toFixed(2)} s, verify ${stepSeconds(doc, 'verify').toFixed(2)} s)`);
+    const parts = partsOf(t.value);
+    log(`  pgcockpit backup --yes            ${t.value.seconds.toFixed(2)} s   (load ${t.load.toFixed(1)}; ${describeParts(parts)})`);
+    return { seconds: t.value.seconds, parts };
   };
   const rawRestore = async () => {
-    const t = await timed(() => rawRecover(lab, true));
-    raw.recover.push(t.value.recover);
-    raw.byHand.push(t.value.total);
-    log(`  raw barman recover           ${t.value.recover.toFixed(2)} s; + replay to promotion by hand ${t.value.total.toFixed(2)} s   (load ${t.load.toFixed(1)})`);
+    const t = await timed(() => rawRecover(lab));
+    log(`  by hand: barman recover           ${t.value.recover.toFixed(2)} s; to promotion ${t.value.total.toFixed(2)} s   (load ${t.load.toFixed(1)})`);
+    return t.value;
   };
   const ourRestore = async () => {
     const t = await timed(async () => must('pgcockpit pitr', await cli(['pitr', '--end-of-backup', '--yes', '--json', '--config', config])));
-    const doc = JSON.parse(t.value.stdout) as Doc;
-    t.seconds = t.value.seconds;
-    ours.side.push(t.seconds);
-    ours.sideRecover.push(stepSeconds(doc, 'recover'));
-    log(
-      `  pgcockpit side restore       ${t.seconds.toFixed(2)} s   (load ${t.load.toFixed(1)}; validate ${stepSeconds(doc, 'preflight').toFixed(2)} s, recover ${stepSeconds(doc, 'recover').toFixed(2)} s, configure ${stepSeconds(doc, 'configure').toFixed(2)} s, start ${stepSeconds(doc, 'start').toFixed(2)} s, replay+promote ${stepSeconds(doc, 'recovery').toFixed(2)} s)`,
-    );
-    const id = doc.result?.details?.restore?.id;
+    const parts = partsOf(t.value);
+    log(`  pgcockpit pitr --end-of-backup    ${t.value.seconds.toFixed(2)} s   (load ${t.load.toFixed(1)}; ${describeParts(parts)})`);
+    const id = (JSON.parse(t.value.stdout) as Doc).result?.details?.restore?.id;
     if (id) must('restores remove', await cli(['restores', 'remove', id, '--config', config]));
+    return { seconds: t.value.seconds, parts };
   };
-  for (let round = 1; round <= rounds; round++) {
-    log(`round ${round}/${rounds}`);
+
+  const rounds: Round[] = [];
+  for (let round = 1; round <= roundCount; round++) {
+    await keepNewestBackups(lab, 1);
+    const load = os.loadavg()[0] ?? 0;
+    log(`round ${round}/${roundCount} (load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
     const rawFirst = round % 2 === 1;
-    for (const step of rawFirst ? [rawBackup, ourBackup, rawRestore, ourRestore] : [ourBackup, rawBackup, ourRestore, rawRestore]) await step();
+    const pair = async <A, B>(raw: () => Promise<A>, ours: () => Promise<B>): Promise<[A, B]> => {
+      if (rawFirst) {
+        const a = await raw();
+        return [a, await ours()];
+      }
+      const b = await ours();
+      return [await raw(), b];
+    };
+    const [rb, ob] = await pair(rawBackup, ourBackup);
+    const [rr, or] = await pair(rawRestore, ourRestore);
+    rounds.push({ load, rawBackup: rb, ourBackup: ob.seconds, ourBackupParts: ob.parts, rawRecover: rr.recover, rawByHand: rr.total, ourRestore: or.seconds, ourRestoreParts: or.parts });
+    log(`  this round: backup ${signed(ob.seconds - rb)} s (${pct(ob.seconds, rb)}), side restore ${signed(or.seconds - rr.total)} s (${pct(or.seconds, rr.total)})`);
   }
-  log('medians:');
-  log(`backup: barman ${median(raw.backup).toFixed(2)} s; pgcockpit ${median(ours.backup).toFixed(2)} s end to end (${pct(median(ours.backup), median(raw.backup))}), its barman step ${median(ours.backupStep).toFixed(2)} s (${pct(median(ours.backupStep), median(raw.backup))})`);
+
+  const col = (pick: (r: Round) => number) => rounds.map(pick);
+  const compare = (label: string, raw: number[], ours: number[]) => {
+    const diffs = ours.map((o, i) => o - (raw[i] as number));
+    const ratios = ours.map((o, i) => ((o - (raw[i] as number)) / (raw[i] as number)) * 100);
+    return (
+      `${label} raw ${median(raw).toFixed(2)} s, pgcockpit ${median(ours).toFixed(2)} s (${pct(median(ours), median(raw))}); ` +
+      `per pair ${signed(median(diffs))} s (${signed(median(ratios), 1)}%), from ${signed(Math.min(...diffs))} to ${signed(Math.max(...diffs))} s`
+    );
+  };
+  const step = (parts: Parts, id: string) => parts.steps[id] ?? 0;
+  log(`\nmedians of ${rounds.length} rounds (per pair: the median of each round's pgcockpit − raw):`);
+  log(compare('backup:              ', col((r) => r.rawBackup), col((r) => r.ourBackup)));
+  log(compare('  its barman step:   ', col((r) => r.rawBackup), col((r) => step(r.ourBackupParts, 'request:backup'))));
   log(
-    `side restore: barman recover ${median(raw.recover).toFixed(2)} s, its recover step ${median(ours.sideRecover).toFixed(2)} s (${pct(median(ours.sideRecover), median(raw.recover))}); ` +
-      `by hand (recover + replay to promotion) ${median(raw.byHand).toFixed(2)} s, pgcockpit end to end ${median(ours.side).toFixed(2)} s (${pct(median(ours.side), median(raw.byHand))})`,
+    `  pgcockpit's own:    start-up ${median(col((r) => r.ourBackupParts.startup)).toFixed(2)} s, preflight ${median(col((r) => step(r.ourBackupParts, 'preflight'))).toFixed(2)} s, ` +
+      `verification ${median(col((r) => step(r.ourBackupParts, 'verify'))).toFixed(2)} s, exit ${median(col((r) => r.ourBackupParts.exit)).toFixed(2)} s`,
   );
-  log(`load average now ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
+  log(compare('side restore:        ', col((r) => r.rawByHand), col((r) => r.ourRestore)));
+  log(compare('  its recover step:  ', col((r) => r.rawRecover), col((r) => step(r.ourRestoreParts, 'recover'))));
+  log(
+    `  pgcockpit's own:    start-up ${median(col((r) => r.ourRestoreParts.startup)).toFixed(2)} s, validation ${median(col((r) => step(r.ourRestoreParts, 'preflight'))).toFixed(2)} s, ` +
+      `configure + start ${median(col((r) => step(r.ourRestoreParts, 'configure') + step(r.ourRestoreParts, 'start'))).toFixed(2)} s, ` +
+      `replay to promotion ${median(col((r) => step(r.ourRestoreParts, 'recovery'))).toFixed(2)} s, exit ${median(col((r) => r.ourRestoreParts.exit)).toFixed(2)} s`,
+  );
+  log(`load average (1 min): ${rounds.map((r) => r.load.toFixed(1)).join(', ')} at the rounds' starts; now ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
 } finally {
   if (createdDb && topology && !values.keep) {
     await run(path.join(PG_BIN_DIR, 'psql'), ['-Atc', `DROP DATABASE IF EXISTS ${BENCH_DB}`], { PGHOST: topology.host, PGPORT: String(topology.haproxy.writePort), PGUSER: 'postgres', PGDATABASE: 'postgres', PGPASSWORD: labSuperuserPassword(topology) });

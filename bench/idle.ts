@@ -5,7 +5,9 @@
  * /proc/PID/stat) over the window as % of one core, RSS (VmRSS from /proc/PID/status) sampled every
  * second, and bytes written to the terminal (wchar from /proc/PID/io). Goal: ≤ 1.5% of one core and
  * ≤ 120 MB RSS for the cockpit.
- *   npx tsc -p tsconfig.json && node dist/bench/idle.js [--seconds 60] [--lab DIR] [--port-base 34100]
+ *   npx tsc -p tsconfig.json && node dist/bench/idle.js [--seconds 60] [--lab DIR] [--port-base 5000] [--node-flags=--max-semi-space-size=1]
+ * (--port-base: a fresh lab's; lab ports must stay below the ephemeral range, so below 17335. --node-flags: V8/Node
+ * flags for the cockpit's process, to measure their effect.)
  */
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,7 +22,8 @@ const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '60' },
     lab: { type: 'string' },
-    'port-base': { type: 'string', default: '34100' },
+    'port-base': { type: 'string', default: '5000' },
+    'node-flags': { type: 'string', default: '' },
     columns: { type: 'string', default: '160' },
     rows: { type: 'string', default: '50' },
   },
@@ -87,9 +90,17 @@ const { topology, done } = await benchLab({ ...(values.lab ? { dir: values.lab }
 const labDir = topology.options.dir;
 const bin = path.join(packageRoot(), 'bin', 'pgcockpit.js');
 const patroniYml = path.join(topology.members[0]?.dir ?? '', 'patroni.yml');
+/** The Node flags on bin/pgcockpit.js's shebang line (`#!/usr/bin/env -S node <flags>`). */
+function launcherFlags(): string {
+  const first = fs.readFileSync(bin, 'utf8').split('\n', 1)[0] ?? '';
+  return /^#!.*\bnode\b(.*)$/.exec(first)?.[1]?.trim() ?? '';
+}
+
 const load = spawn(process.execPath, [bin, 'lab', 'load', '--dir', labDir, '--rate', '50'], { stdio: 'ignore' });
 try {
-  const cockpit = await TmuxSession.start({ ...size, command: [process.execPath, bin, '--config', path.join(labDir, 'pgcockpit.yaml')] });
+  // By default the flags bin/pgcockpit.js's shebang gives Node (how the installed `pgcockpit` starts).
+  const nodeFlags = (values['node-flags'] || launcherFlags()).split(/\s+/).filter(Boolean);
+  const cockpit = await TmuxSession.start({ ...size, command: [process.execPath, ...nodeFlags, bin, '--config', path.join(labDir, 'pgcockpit.yaml')] });
   const patronictl = await TmuxSession.start({
     ...size,
     command: ['/usr/bin/patronictl', '-c', patroniYml, 'list', '-W'],
@@ -108,7 +119,9 @@ try {
   const results = await measure(targets, seconds);
   const loadAfter = os.loadavg();
   const screen = await cockpit.screen();
-  console.log(`idle bench: ${seconds} s, ${size.columns}×${size.rows} terminal, lab ${labDir} under lab load (50 commits/s), Node ${process.version}`);
+  console.log(
+    `idle bench: ${seconds} s, ${size.columns}×${size.rows} terminal, lab ${labDir} under lab load (50 commits/s), Node ${process.version}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}`,
+  );
   console.log(`load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs`);
   for (const r of results) {
     console.log(

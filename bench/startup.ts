@@ -4,9 +4,12 @@
  * wall time of `patronictl list` on the same lab. Goal: ≤ 500 ms.
  * The screen is polled with `tmux capture-pane` every ~10 ms (each poll is itself a process, so the
  * figures include up to one poll of delay).
- *   npx tsc -p tsconfig.json && node dist/bench/startup.js [--runs 7] [--lab DIR] [--port-base 34200]
+ * It measures what bin/pgcockpit.js runs: the bundle (dist/bundle/) after `npm run build`, tsc's dist/src/ after a
+ * bare `tsc` (the first line printed says which).
+ *   npm run build && node dist/bench/startup.js [--runs 7] [--lab DIR] [--port-base 8000]
  */
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +18,7 @@ import { killAllTmux, TmuxSession } from '../test/support/tmux.js';
 import { benchLab, summary } from './bench-lab.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '7' }, lab: { type: 'string' }, 'port-base': { type: 'string', default: '34200' } },
+  options: { runs: { type: 'string', default: '7' }, lab: { type: 'string' }, 'port-base': { type: 'string', default: '8000' } },
 });
 const runs = Number(values.runs);
 const { topology, done } = await benchLab({ ...(values.lab ? { dir: values.lab } : {}), portBase: Number(values['port-base']) });
@@ -23,12 +26,22 @@ const labDir = topology.options.dir;
 const bin = path.join(packageRoot(), 'bin', 'pgcockpit.js');
 const members = topology.members.map((m) => m.name);
 
+/** What bin/pgcockpit.js will run (its own rule): the bundle when it is not older than tsc's output. */
+function entryOfBin(): string {
+  const mtime = (file: string) => (fs.existsSync(file) ? fs.statSync(file).mtimeMs : undefined);
+  const bundle = mtime(path.join(packageRoot(), 'dist', 'bundle', 'main.js'));
+  const compiled = mtime(path.join(packageRoot(), 'dist', 'src', 'cli', 'main.js'));
+  const wanted = process.env.NODE_ENV !== 'development' && process.env.PGCOCKPIT_NO_BUNDLE !== '1';
+  return wanted && bundle !== undefined && (compiled === undefined || bundle >= compiled) ? 'the bundle (dist/bundle/)' : "tsc's output (dist/src/; `npm run build` bundles)";
+}
+
 /** Every member has a row in the table: its marker (★ ✓ ▲ ✗ ·) and name at the start of a line. */
 function complete(screen: string): boolean {
   if (!/leader ★ \S+/.test(screen)) return false;
   return members.every((name) => new RegExp(`^.?[★✓▲✗·] ${name}\\s`, 'm').test(screen));
 }
 
+const entryAtStart = entryOfBin();
 const frames: number[] = [];
 const patronictl: number[] = [];
 try {
@@ -49,7 +62,8 @@ try {
     frames.push(elapsed);
     patronictl.push(patronictlMs);
   }
-  console.log(`startup bench: ${runs} runs, 120×40 terminal, lab ${labDir}, Node ${process.version}`);
+  console.log(`startup bench: ${runs} runs, 120×40 terminal, lab ${labDir}, Node ${process.version}, bin runs ${entryAtStart}`);
+  if (entryOfBin() !== entryAtStart) console.log(`  (dist/ was rebuilt during the runs: bin now runs ${entryOfBin()}; the figures mix both)`);
   console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs`);
   console.log(summary('pgcockpit: launch → first complete frame', frames));
   console.log(summary('patronictl list (wall)', patronictl));

@@ -1,5 +1,10 @@
-#!/usr/bin/env node
-// pgcockpit's executable: the compiled CLI (npm run build writes dist/).
+#!/usr/bin/env -S node --max-semi-space-size=8
+// --max-semi-space-size=8: V8 grows its young generation to 3 × 16 MB under the cockpit's steady allocation
+// (frames, polls); capped at 8 MB a semi-space the cockpit holds ~40 MB less RSS at no CPU cost (bench/idle).
+// It must be given on Node's command line (V8 sizes the heap before any script runs): the shebang, and the
+// npm scripts that start the cockpit, say it.
+// pgcockpit's executable: the bundled CLI (dist/bundle/, written by `npm run build`) when it is current, else
+// tsc's output (dist/src/).
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) {
   process.stderr.write(
@@ -12,29 +17,47 @@ if (major < 22) {
 // Start-up: keep V8's compiled code on disk between runs (a one-shot `status` is mostly module loading), and
 // run React's production build unless told otherwise (the development build checks and records every element:
 // about twice the cost of a frame).
-const { enableCompileCache, registerHooks } = await import('node:module');
-const { existsSync } = await import('node:fs');
+const { enableCompileCache } = await import('node:module');
+const { statSync } = await import('node:fs');
 try {
   enableCompileCache?.();
 } catch {
   // no cache: only slower
 }
-// Ink imports its one helper (throttle) from `es-toolkit/compat`, whose entry loads ~415 modules: a fifth of
-// the cockpit's start-up. Give Ink the same function from its own file instead.
-registerHooks?.({
-  resolve(specifier, context, nextResolve) {
-    if (specifier === 'es-toolkit/compat' && context.parentURL?.includes('/node_modules/ink/build/')) {
-      try {
-        const entry = nextResolve('es-toolkit/compat/throttle', context);
-        const url = new URL('../dist/compat/function/throttle.mjs', entry.url);
-        if (existsSync(url)) return { url: url.href, shortCircuit: true };
-      } catch {
-        // another es-toolkit layout: load its entry as Ink asks
-      }
-    }
-    return nextResolve(specifier, context);
-  },
-});
 process.env.NODE_ENV ??= 'production';
-const { main } = await import('../dist/src/cli/main.js');
+
+const bundle = new URL('../dist/bundle/main.js', import.meta.url);
+const compiled = new URL('../dist/src/cli/main.js', import.meta.url);
+const mtime = (url) => {
+  try {
+    return statSync(url).mtimeMs;
+  } catch {
+    return undefined;
+  }
+};
+/**
+ * The bundle must not be older than tsc's output: after a bare `tsc` (source edited, bundle not rebuilt) dist/src/
+ * is the current code. It is React's production build: NODE_ENV=development runs dist/src/ (React's development
+ * build), and so does PGCOCKPIT_NO_BUNDLE=1. (Tests run it under NODE_ENV=test: what ships.)
+ */
+function bundleIsCurrent() {
+  if (process.env.NODE_ENV === 'development' || process.env.PGCOCKPIT_NO_BUNDLE === '1') return false;
+  const built = mtime(bundle);
+  if (built === undefined) return false;
+  const emitted = mtime(compiled);
+  return emitted === undefined || built >= emitted;
+}
+
+let entry = bundle;
+if (!bundleIsCurrent()) {
+  entry = compiled;
+  // Ink with the cockpit's frame compositor, and its one helper (throttle) without the ~415 modules of
+  // es-toolkit/compat's entry: resolve hooks (src/ui/ink-hooks.ts; the bundle has both built in).
+  try {
+    (await import('../dist/src/ui/ink-hooks.js')).installInkHooks();
+  } catch {
+    // no hooks: Ink as it ships (slower frames, slower start)
+  }
+}
+const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));

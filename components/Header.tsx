@@ -1,7 +1,7 @@
 import { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { ClusterSnapshot } from '../src/model/snapshot.js';
-import { formatAge, formatClock, formatDuration, truncate } from '../src/ui/format.js';
+import { formatClock, formatDuration, truncate } from '../src/ui/format.js';
 import { alertCounts, staleSources } from '../src/ui/member-health.js';
 import { Line } from './Line.js';
 import type { Tone } from './theme.js';
@@ -24,9 +24,17 @@ interface Span {
   bold?: boolean;
   inverse?: boolean;
   dim?: boolean;
+  /** Columns the span takes when the header is wrapped, if more than its text (an age that grows and shrinks). */
+  reserve?: number;
 }
 
 type Segment = Span[];
+
+/**
+ * Columns kept for the update's age in the header's wrapping: whole seconds up to "59s", so the layout stays
+ * put as it ticks (a header that wraps and unwraps with the age redraws every row under it).
+ */
+const AGE_COLUMNS = 3;
 
 function segments(snapshot: ClusterSnapshot, now: number): Segment[] {
   const out: Segment[] = [];
@@ -90,7 +98,9 @@ function segments(snapshot: ClusterSnapshot, now: number): Segment[] {
     { text: `▲${counts.warning} warn`, bold: counts.warning > 0, ...(counts.warning > 0 ? { tone: 'warning' as const } : {}) },
     { text: ` ·${counts.info} info` },
   ]);
-  out.push([{ text: `updated ${formatClock(snapshot.updatedAt)} (${formatAge(snapshot.updatedAt, now)} ago)`, dim: true }]);
+  const age = formatDuration(Math.floor(Math.max(0, now - snapshot.updatedAt) / 1000));
+  const updated = `updated ${formatClock(snapshot.updatedAt)} (${age} ago)`;
+  out.push([{ text: updated, dim: true, reserve: Array.from(updated).length - Array.from(age).length + AGE_COLUMNS }]);
   return out;
 }
 
@@ -101,7 +111,7 @@ function readTargetsText(targets: readonly string[]): string {
 }
 
 function segmentLength(segment: Segment): number {
-  return segment.reduce((n, span) => n + Array.from(span.text).length, 0);
+  return segment.reduce((n, span) => n + Math.max(Array.from(span.text).length, span.reserve ?? 0), 0);
 }
 
 /** Greedy wrap of segments into lines of `width`, `gap` spaces between segments. */

@@ -51,7 +51,7 @@ export function MemberDetail({ member, health, now, width, height }: MemberDetai
         {member.role !== 'leader' ? ` · receive ${formatLag(member.receiveLagBytes, member.receiveLagSeconds)} · replay ${formatLag(member.replayLagBytes, member.replayLagSeconds, member.lagUnknown)}` : ''}
       </Text>
       <Text wrap="truncate">
-        {`${member.host ?? EMPTY}:${member.port ?? EMPTY} · REST ${member.restReachable ? '✓' : `✗ ${member.restError ?? ''}`} · SQL ${member.sqlReachable ? '✓' : `✗ ${member.sqlError ?? ''}`} · Patroni ${member.patroniVersion ?? EMPTY} · PostgreSQL ${member.serverVersion ?? EMPTY}`}
+        {`${member.host ?? EMPTY}:${member.port ?? EMPTY} · REST ${member.restReachable ? '✓' : member.restPending ? '… not read yet' : `✗ ${member.restError ?? ''}`} · SQL ${member.sqlReachable ? '✓' : member.sqlPending ? '… not read yet' : `✗ ${member.sqlError ?? ''}`} · Patroni ${member.patroniVersion ?? EMPTY} · PostgreSQL ${member.serverVersion ?? EMPTY}`}
       </Text>
       {member.container ? (
         <Text wrap="truncate" {...(containerNeedsNote(member.container) ? { color: theme.tone(member.container.running ? 'warning' : 'critical') } : {})}>

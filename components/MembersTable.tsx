@@ -106,8 +106,9 @@ function cellText(
         ? ''
         : formatLag(member.replayLagBytes, member.replayLagSeconds, member.lagUnknown);
     case 'reach': {
-      const rest = member.restReachable ? '✓' : '✗';
-      const sql = member.sqlReachable ? '✓' : '✗';
+      // … not read yet (start-up), ✗ asked and failed.
+      const rest = member.restReachable ? '✓' : member.restPending ? '…' : '✗';
+      const sql = member.sqlReachable ? '✓' : member.sqlPending ? '…' : '✗';
       return wide ? `${rest}    ${sql}` : `${rest} ${sql}`;
     }
     case 'notes':

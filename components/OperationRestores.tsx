@@ -42,7 +42,7 @@ export function OperationRestores({ restores, safetyCopies, showSafetyCopies = f
           <Text bold>Safety copies from earlier rewinds: {safetyCopies.length === 0 ? <Text dimColor>none</Text> : safetyCopies.length}</Text>
           {safetyCopies.map((c) => (
             <Text key={c.id} wrap="truncate" dimColor>
-              {`  ${c.id}  ${c.path}${c.reason ? `  (${c.reason})` : ''}`}
+              {`  ${c.id}  ${c.container ? `${c.container}:` : ''}${c.path}${c.reason ? `  (${c.reason})` : ''}`}
             </Text>
           ))}
         </>

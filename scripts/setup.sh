@@ -3,7 +3,7 @@
 #   - the Debian packages of the native lab (PostgreSQL 15, Patroni, etcd, HAProxy, Barman) and tmux
 #     (the end-to-end tests drive the cockpit in a tmux pseudo-terminal);
 #   - the npm dependencies, Node 24 among them (the `node` devDependency);
-#   - dist/ (TypeScript compiled), which bin/pgcockpit.js runs;
+#   - dist/ (TypeScript compiled, and the CLI bundled into dist/bundle/, which bin/pgcockpit.js runs);
 #   - a container engine for the compose stack (scripts/setup-containers.sh; not fatal when impossible).
 # As root it installs Debian packages itself; otherwise it prints the apt-get line and stops.
 set -euo pipefail
@@ -31,7 +31,8 @@ if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.package-lock.json ] |
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-PATH="$PWD/node_modules/.bin:$PATH" tsc -p tsconfig.json
+# dist/: tsc's output (tests, benches) and the bundled CLI bin/pgcockpit.js runs (npm run build: tsc, then esbuild).
+PATH="$PWD/node_modules/.bin:$PATH" npm run --silent build
 
 # The compose stack's suite (test/compose) needs a container engine: Podman serving the Docker API. A
 # machine that cannot host containers still passes setup; that suite then says what is missing.

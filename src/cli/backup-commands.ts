@@ -10,6 +10,7 @@ import type { PitrTargetInput } from '../ops/pitr-target.js';
 import { catalogFromView, describeWindow, formatBoth, recoveryWindowOf } from '../ops/pitr-target.js';
 import type { SideRestoreRecord } from '../services/restore.js';
 import { RestoreRegistry, removeSideRestore, restoreUri, restoresDir } from '../services/restore.js';
+import { SafetyCopyRegistry, removeContainerSafetyCopy } from '../services/safety-copies.js';
 import { formatBytes, formatSeconds } from '../util/units.js';
 import type { CommandSpec, Io, ParsedCommand } from './args.js';
 import { UsageError, helpText, parseCommand } from './args.js';
@@ -66,7 +67,7 @@ export const BACKUP_SPECS = {
       ['--end-of-backup', "the backup's first consistent point"],
       ['--backup ID', 'the backup to restore (default: the newest one that ends before the target)'],
       ['--side', 'restore beside the cluster, on a free port (default)'],
-      ['--rewind', 'take the whole cluster back (native lab only; type the cluster name to confirm)'],
+      ['--rewind', 'take the whole cluster back (native lab, or Barman and every member in containers; type the cluster name to confirm)'],
       ...COMMON_HELP,
     ],
   },
@@ -194,8 +195,8 @@ async function backupsList(parsed: ParsedCommand, globals: GlobalOptions, io: Io
   }
 }
 
-function safetyCopiesOf(cluster: { lab?: { dir: string } | undefined }): SafetyCopy[] {
-  if (!cluster.lab) return [];
+function safetyCopiesOf(cluster: { name: string; lab?: { dir: string } | undefined }, copies: SafetyCopyRegistry): SafetyCopy[] {
+  if (!cluster.lab) return copies.list().filter((c) => c.cluster === cluster.name);
   try {
     return listSafetyCopies(readLabTopology(cluster.lab.dir));
   } catch {
@@ -211,6 +212,7 @@ async function restoresCommand(parsed: ParsedCommand, globals: GlobalOptions, io
   if (typeof opened === 'number') return OPS_EXIT.failed;
   const { cluster } = opened;
   const registry = new RestoreRegistry(restoresDir(cluster, io.env));
+  const copies = new SafetyCopyRegistry(restoresDir(cluster, io.env));
   if (sub === 'remove') {
     if (globals.readOnly) {
       io.err('restores remove: read-only mode');
@@ -219,6 +221,12 @@ async function restoresCommand(parsed: ParsedCommand, globals: GlobalOptions, io
     const removed = await removeSideRestore(registry, id as string);
     if (removed) {
       io.out(`removed side restore ${removed.id} (${removed.dir})`);
+      return OPS_EXIT.done;
+    }
+    const inContainer = cluster.lab ? undefined : copies.get(id as string);
+    if (inContainer) {
+      await removeContainerSafetyCopy(copies, inContainer);
+      io.out(`removed safety copy ${inContainer.id} (${inContainer.container ?? ''}:${inContainer.path})`);
       return OPS_EXIT.done;
     }
     const copy = cluster.lab ? removeSafetyCopy(readLabTopology(cluster.lab.dir), id as string) : undefined;
@@ -230,15 +238,15 @@ async function restoresCommand(parsed: ParsedCommand, globals: GlobalOptions, io
     return OPS_EXIT.refused;
   }
   const restores = registry.listLive().filter((r) => r.cluster === cluster.name);
-  const copies = safetyCopiesOf(cluster);
+  const safetyCopies = safetyCopiesOf(cluster, copies);
   if (parsed.values.json) {
-    io.out(JSON.stringify({ schema: 'pgcockpit.restores/v1', cluster: cluster.name, restores: restores.map((r) => ({ ...r, uri: restoreUri(r) })), safetyCopies: copies }, null, 2));
+    io.out(JSON.stringify({ schema: 'pgcockpit.restores/v1', cluster: cluster.name, restores: restores.map((r) => ({ ...r, uri: restoreUri(r) })), safetyCopies }, null, 2));
     return OPS_EXIT.done;
   }
   io.out(restores.length ? 'Side restores:' : 'No side restore.');
   for (const r of restores) io.out(formatRestore(r));
-  io.out(copies.length ? 'Safety copies (from cluster rewinds):' : 'No safety copy.');
-  for (const c of copies) io.out(`  ${c.id}  ${c.path}  ${c.createdAt}  ${c.reason}`);
+  io.out(safetyCopies.length ? 'Safety copies (from cluster rewinds):' : 'No safety copy.');
+  for (const c of safetyCopies) io.out(`  ${c.id}  ${c.container ? `${c.container}:` : ''}${c.path}  ${c.createdAt}  ${c.reason}`);
   return OPS_EXIT.done;
 }
 

@@ -44,7 +44,7 @@ export interface RunOperationDeps {
 
 export interface RunOperationOptions extends RunOperationDeps {
   /** Options of the live store (backup and PITR need no DCS watch; they read Barman themselves). */
-  open?: { watchDcs?: boolean; barman?: boolean };
+  open?: { watchDcs?: boolean; barman?: boolean; leaderProbe?: boolean };
   /** Text lines printed on stdout after the "<operation> done" line (e.g. a side restore's URI). */
   doneLines?: (run: OperationRun) => string[];
 }
@@ -126,12 +126,15 @@ export function runDocument(cluster: string, run: OperationRun): Record<string, 
 export async function runOperationCommand(request: OperationRequest, parsed: ParsedCommand, globals: GlobalOptions, io: Io, options: RunOperationOptions = {}): Promise<number> {
   const json = parsed.values.json === true;
   const name = request.operation;
-  const opened = openCluster(globals, io, options.open ?? {});
+  // No leader probe (incident mode's 2-per-second REST and SQL pings): a one-shot command has no incident to follow.
+  const opened = openCluster(globals, io, { leaderProbe: false, ...options.open });
   if (typeof opened === 'number') return OPS_EXIT.failed;
   const { store, cluster, config } = opened;
   let context: ReturnType<typeof createOpsContext> | undefined;
   let runner: OperationRunner | undefined;
   const onSignal = () => runner?.abort('interrupted (SIGINT)');
+  let stopping: Promise<void> | undefined;
+  const stopStore = () => (stopping ??= store.stop().catch(() => undefined));
   try {
     store.start();
     await store.whenFirstComplete();
@@ -140,6 +143,12 @@ export async function runOperationCommand(request: OperationRequest, parsed: Par
     } catch (error) {
       io.err(`pgcockpit: cluster ${cluster.name}: ${(error as Error).message}`);
       return OPS_EXIT.failed;
+    } finally {
+      // A one-shot command reads the store's first snapshot only: the checks, the plan and the operation's
+      // preflight read that snapshot, and the operation makes its own targeted reads (REST, etcd, SQL,
+      // Barman) from then on. The store's polls would only compete for the CPU with the work (a backup's
+      // copy, a restore's replay): they stop here.
+      void stopStore();
     }
     const auditFile = auditLogPath(config, io.env);
     runner = new OperationRunner({ context, readOnly: globals.readOnly, audit: new AuditLog(auditFile, clusterSecrets(cluster, io.env)), lockDir: path.dirname(auditFile) });
@@ -199,6 +208,6 @@ export async function runOperationCommand(request: OperationRequest, parsed: Par
   } finally {
     process.removeListener('SIGINT', onSignal);
     await context?.close().catch(() => undefined);
-    await store.stop();
+    await stopStore();
   }
 }

@@ -89,6 +89,14 @@ export interface SafetyCopy {
   createdAt: string;
   /** Why it was made: "rewind to time …". */
   reason: string;
+  /** A copy in a member's container (compose rewind): `path` and `from` are paths in that container. */
+  container?: string;
+  /** The volume (or host path of the bind mount) that holds it, and where the member mounts it. */
+  volume?: string;
+  mountedAt?: string;
+  /** The cluster it belongs to, and the Docker API it was made through (default DOCKER_HOST). */
+  cluster?: string;
+  dockerSocket?: string;
 }
 
 const SAFETY_PREFIX = 'data.safety-';
@@ -143,13 +151,18 @@ export function removeSafetyCopy(topology: LabTopology, id: string): SafetyCopy 
   return copy;
 }
 
+/** A shell command that drops `pause` from Patroni's cache of the dynamic config in a data directory (python3: Patroni's own interpreter). */
+export const UNPAUSE_CACHE = (dataDir: string): string =>
+  `if [ -f ${dataDir}/patroni.dynamic.json ]; then python3 -c "import json,sys; p=sys.argv[1]; d=json.load(open(p)); d.pop(\\"pause\\", None); json.dump(d, open(p, \\"w\\"))" ${dataDir}/patroni.dynamic.json; fi`;
+
 /** How to go back to the safety copies, as shell lines the operator can run. */
 export function undoInstructions(topology: LabTopology, copies: SafetyCopy[]): string[] {
   const dir = topology.options.dir;
   const endpoints = topology.etcd.map((e) => `http://${topology.host}:${e.clientPort}`).join(',');
   return [
     `pgcockpit lab down --dir ${dir}`,
-    ...copies.map((c) => `rm -rf ${c.from} && mv ${c.path} ${c.from} && rm -f ${metaFile(c.path)}`),
+    // The copies were taken from a paused cluster: Patroni's cache of the dynamic config says so, and with an empty DCS it would stay paused.
+    ...copies.map((c) => `rm -rf ${c.from} && mv ${c.path} ${c.from} && rm -f ${metaFile(c.path)} && ${UNPAUSE_CACHE(c.from)}`),
     `ETCDCTL_API=3 etcdctl --endpoints=${endpoints} del --prefix ${scopeKeyPrefix(topology)}`,
     `pgcockpit lab up --dir ${dir} --port-base ${topology.options.portBase} --members ${topology.options.members}`,
   ];

@@ -133,6 +133,7 @@ function displayState(
   replication: ReplicationRow | undefined,
   leaderReplicationKnown: boolean,
   bothFailing: boolean,
+  notReadYet: boolean,
 ): MemberDisplayState {
   const patroni = member.state;
   // Unreachable only when both its REST API and PostgreSQL were asked and failed: not before they answered once.
@@ -142,7 +143,8 @@ function displayState(
   }
   if (patroni === 'start failed') return 'crashed';
   if (patroni === 'initializing new cluster') return 'starting';
-  if (isLeader) return restReachable || sqlReachable ? 'running' : 'unreachable';
+  // Before its own REST API and PostgreSQL were first read (start-up), the DCS's word that it leads stands.
+  if (isLeader) return restReachable || sqlReachable || notReadYet ? 'running' : 'unreachable';
   if (replication?.state === 'streaming') return 'streaming';
   if (patroni === 'in archive recovery') return 'archive recovery';
   if (patroni === 'streaming' && !leaderReplicationKnown) return 'streaming';
@@ -178,6 +180,8 @@ function buildMember(readings: Readings, base: PatroniClusterMember, leader: str
   const restReachable = status !== undefined && !sourceFailing(readings, restKey);
   const pg = readings.postgres[base.name];
   const sqlReachable = pg !== undefined && !sourceFailing(readings, sqlKey);
+  const restPending = status === undefined && !sourceFailing(readings, restKey);
+  const sqlPending = pg === undefined && !sourceFailing(readings, sqlKey);
   const leaderPg = leader ? readings.postgres[leader] : undefined;
   const leaderReplicationKnown = leaderPg !== undefined && leader !== undefined && !sourceFailing(readings, `postgres:${leader}`);
   const replication = leaderReplicationKnown ? leaderPg?.replication.find((r) => r.applicationName === base.name) : undefined;
@@ -196,6 +200,7 @@ function buildMember(readings: Readings, base: PatroniClusterMember, leader: str
       replication,
       leaderReplicationKnown,
       sourceFailing(readings, restKey) && sourceFailing(readings, sqlKey),
+      restPending && sqlPending,
     ),
     patroniState: restReachable && status ? status.rawState : base.rawState,
     lagUnknown: base.lagUnknown,
@@ -206,6 +211,8 @@ function buildMember(readings: Readings, base: PatroniClusterMember, leader: str
     restReachable,
     sqlReachable,
   };
+  if (restPending) view.restPending = true;
+  if (sqlPending) view.sqlPending = true;
   const restError = readings.sources[restKey]?.error;
   if (restError) view.restError = restError;
   const sqlError = readings.sources[sqlKey]?.error;
@@ -375,6 +382,13 @@ export function deriveAlerts(snapshot: Omit<ClusterSnapshot, 'alerts'>, readings
       alerts.push(alert(`lag:${m.name}`, 'warning', `${m.name} replay lag ${formatSeconds(m.replayLagSeconds)} > ${formatSeconds(thresholds.lagSeconds)}.`, m.name));
     }
     if (m.replayPaused) alerts.push(alert(`replay-paused:${m.name}`, 'warning', `${m.name} has WAL replay paused (pg_wal_replay_pause).`, m.name));
+  }
+  const leaderView = snapshot.members.find((m) => m.name === snapshot.leader);
+  if (leaderView?.state === 'unreachable') {
+    // The DCS still names it (its lease runs) while neither its REST API nor PostgreSQL answers: writes fail now.
+    alerts.push(
+      alert(`unreachable:${leaderView.name}`, 'critical', `Leader ${leaderView.name} is unreachable: neither its Patroni REST API nor PostgreSQL answer; the DCS names it until its lease expires.`, leaderView.name),
+    );
   }
   for (const m of snapshot.members) {
     if (m.pendingRestart) {

@@ -50,6 +50,12 @@ export interface IncidentTransition {
 /** PostgreSQL of the leader failing while its Patroni answers must last this long to be an incident. */
 export const SQL_ONLY_HOLD_MS = 5000;
 
+/**
+ * The leader key's remaining TTL counts for the countdown only from a DCS reading at most this much older than
+ * the first witness (the store reads the DCS again at once when an incident opens).
+ */
+export const LEASE_READING_MAX_AGE_MS = 2500;
+
 /** How long an incident stays on screen after everything is checked. */
 export const INCIDENT_LINGER_MS = 60_000;
 
@@ -223,7 +229,8 @@ export class IncidentTracker {
       incident.autoFailover = !snapshot.paused;
       incident.quorumLost = snapshot.etcd?.quorum === 'lost';
       const key = snapshot.leaderKey;
-      if (key?.holder === old && key.leaseTtlSeconds !== undefined && inputs.dcsReadAt !== undefined) {
+      // Only a reading from about the time of the loss: one from before may predate the leader's last renewal.
+      if (key?.holder === old && key.leaseTtlSeconds !== undefined && inputs.dcsReadAt !== undefined && inputs.dcsReadAt >= incident.firstSeenAt - LEASE_READING_MAX_AGE_MS) {
         incident.lease = {
           expiresAt: inputs.dcsReadAt + key.leaseTtlSeconds * 1000,
           readAt: inputs.dcsReadAt,

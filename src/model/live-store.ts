@@ -1,5 +1,5 @@
 import type { ClusterConfig } from '../config/schema.js';
-import type { BarmanBackup, CallOptions } from '../services/types.js';
+import type { BarmanBackup, CallOptions, DcsWatchEvent } from '../services/types.js';
 import type { DeriveContext, Readings } from './derive.js';
 import { deriveSnapshot, emptyReadings } from './derive.js';
 import type { EventLogFile } from './event-log.js';
@@ -39,6 +39,12 @@ export interface LiveStoreOptions {
    * (0, the default) for one-shot commands, which need every source anyway and gain from asking all at once.
    */
   patroniFirstMs?: number;
+  /**
+   * With patroniFirstMs: after Patroni's first answer, the other sources also wait for this — the cockpit's
+   * first frame showing that answer, so its members and leader are drawn before anything else loads or runs
+   * (still patroniFirstMs at most).
+   */
+  othersAfter?: Promise<void>;
   /** Keep the event log on disk too (loaded at start, appended as events happen). */
   eventLog?: EventLogFile;
   now?: () => number;
@@ -51,7 +57,8 @@ interface Task {
   group: TaskGroup;
   /** Own interval, instead of the group's. */
   intervalMs?: number;
-  run: (options: CallOptions) => Promise<void>;
+  /** Resolves 'skipped' when it had nothing to read this time (the source's freshness stays as it was). */
+  run: (options: CallOptions) => Promise<void | 'skipped'>;
   /** Set when a refresh was asked while the task ran: it runs again right after. */
   again: boolean;
   wake?: () => void;
@@ -93,6 +100,8 @@ export class LiveClusterStore implements ClusterStore {
   private readonly firstCompleteWaiters: Array<() => void> = [];
   private readonly incidents = new IncidentTracker();
   private leaderProbe: LeaderProbe | undefined;
+  /** The last answer of the leader probe that stood in for the leader's member poll. */
+  private probeFed: { member: string; at: number } | undefined;
   private writeProbe: WriteProbe | undefined;
 
   constructor(private readonly options: LiveStoreOptions) {
@@ -123,6 +132,14 @@ export class LiveClusterStore implements ClusterStore {
   recordEvent = (event: ClusterEvent): void => {
     this.pushEvents([event]);
     this.notify(true);
+  };
+
+  recordBackup = (backup: BarmanBackup): void => {
+    if (!this.options.sources.barmanBackups) return;
+    if (backup.status === 'DONE') this.backupDetails.set(backup.id, backup);
+    this.recordedBackups.set(backup.id, { backup, at: this.now() });
+    this.readings.backups = withBackup(this.readings.backups ?? [], backup);
+    this.scheduleRebuild();
   };
 
   private pushEvents(events: ClusterEvent[]): void {
@@ -158,9 +175,15 @@ export class LiveClusterStore implements ClusterStore {
       firstMs > 0
         ? new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, firstMs);
-            patroniAnswered = () => {
+            const release = () => {
               clearTimeout(timer);
               resolve();
+            };
+            const othersAfter = this.options.othersAfter;
+            patroniAnswered = () => {
+              patroniAnswered = () => undefined;
+              if (othersAfter) void othersAfter.then(release, release);
+              else release();
             };
           })
         : undefined;
@@ -176,6 +199,8 @@ export class LiveClusterStore implements ClusterStore {
     this.addTask('dcs', 'fast', async (o) => {
       const previousTimeline = this.readings.dcs?.history.length;
       this.readings.dcs = await sources.dcs(o);
+      this.memberKeyShape.clear();
+      for (const [name, data] of Object.entries(this.readings.dcs.members)) this.memberKeyShape.set(`members/${name}`, memberShape(JSON.stringify(data)));
       this.reconcileMemberTasks();
       if (previousTimeline !== undefined && this.readings.dcs.history.length !== previousTimeline) this.triggerKey('history');
     });
@@ -199,9 +224,16 @@ export class LiveClusterStore implements ClusterStore {
       const status = sources.barmanStatus?.bind(sources);
       const show = sources.barmanShowBackup?.bind(sources);
       this.addTask('barman', 'slow', async (o) => {
+        const readAt = this.now();
         const [list, server] = await Promise.all([backups(o), status ? status(o) : Promise.resolve(undefined)]);
         if (show) await this.fetchBackupDetails(list, show, o);
-        this.readings.backups = list.map((b) => ({ ...b, ...this.backupDetails.get(b.id) }));
+        let merged = list.map((b) => ({ ...b, ...this.backupDetails.get(b.id) }));
+        // A backup recorded by an operation after this read began stays until a read that began after it.
+        for (const [id, recorded] of this.recordedBackups) {
+          if (recorded.at > readAt) merged = withBackup(merged, recorded.backup);
+          else this.recordedBackups.delete(id);
+        }
+        this.readings.backups = merged;
         if (server) this.readings.barmanStatus = server;
       });
     }
@@ -226,18 +258,12 @@ export class LiveClusterStore implements ClusterStore {
     }
     const probeEvery = this.options.leaderProbeIntervalMs ?? 1000;
     if (probeEvery > 0) this.addTask('leader-probe', 'fast', (o) => this.probeLeader(o), probeEvery);
-    this.startAfter = undefined;
     if (sources.watchDcs && this.options.watchDcs !== false) {
       const watchDcs = sources.watchDcs.bind(sources);
       const watch = () => {
         if (this.controller.signal.aborted) return;
         this.unwatch = watchDcs(
-          () => {
-            // A change of the scope's keys (leader, members, config, history…): read them now, not at the next poll.
-            this.triggerKey('dcs');
-            this.triggerKey('patroni');
-            for (const task of this.tasks.values()) if (task.key.startsWith('patroni:')) this.trigger(task);
-          },
+          (event) => this.onDcsChange(event),
           () => undefined, // the DCS poll reports etcd's errors; the watch reconnects on its own
         );
       };
@@ -267,6 +293,72 @@ export class LiveClusterStore implements ClusterStore {
     await this.options.sources.close();
   }
 
+  // ------------------------------------------------------------------ the DCS watch
+
+  /** The watch is up: the DCS and /cluster are read when it reports a change, and polled only slowly besides. */
+  private watchConnected = false;
+  /** The watch broke since it was last up: what changed meanwhile is unknown. */
+  private watchBroke = false;
+  /** Per member key: its value without the WAL positions Patroni rewrites every HA loop under load. */
+  private readonly memberKeyShape = new Map<string, string>();
+
+  /**
+   * A change of the scope's keys (leader, members, config, history…): read the DCS, /cluster and the members'
+   * /patroni now, not at the next poll. A member key whose only change is its WAL position (Patroni rewrites it
+   * every loop_wait while WAL moves) and the leader's `status` (its optime) change nothing a read would show
+   * that SQL does not already show fresher: they trigger nothing.
+   */
+  private onDcsChange(event: DcsWatchEvent | undefined): void {
+    if (event?.kind === 'disconnected') {
+      this.watchConnected = false;
+      this.watchBroke = true;
+      // Back to polling the DCS at the fast interval (the loops pick the interval when they sleep).
+      this.triggerKey('dcs');
+      this.triggerKey('patroni');
+      return;
+    }
+    if (event?.kind === 'connected') {
+      this.watchConnected = true;
+      if (!this.watchBroke) return;
+      this.watchBroke = false;
+    } else if (event && !this.significantDcsChange(event)) {
+      return;
+    }
+    this.triggerKey('dcs');
+    this.triggerKey('patroni');
+    for (const task of this.tasks.values()) if (task.key.startsWith('patroni:')) this.trigger(task);
+  }
+
+  private significantDcsChange(event: Extract<DcsWatchEvent, { kind: 'put' | 'delete' }>): boolean {
+    if (event.kind === 'put' && (event.name === 'status' || event.name === 'optime/leader')) return false;
+    if (!event.name.startsWith('members/')) return true;
+    const previous = this.memberKeyShape.get(event.name);
+    if (event.kind === 'delete' || event.value === undefined) {
+      this.memberKeyShape.delete(event.name);
+      return true;
+    }
+    const shape = memberShape(event.value);
+    this.memberKeyShape.set(event.name, shape);
+    return previous !== shape;
+  }
+
+  /**
+   * A streaming replica's /patroni is polled slowly while the DCS is watched: a change of its state or role in
+   * the DCS, its PostgreSQL failing, coming back or changing role each ask at once (and REST or SQL failing
+   * brings it back to the fast interval).
+   */
+  private memberSteady(member: string): boolean {
+    if (!this.dcsWatched() || member === this.snapshot.leader) return false;
+    const view = this.snapshot.members.find((m) => m.name === member);
+    return view?.state === 'streaming' && view.restReachable && view.sqlReachable;
+  }
+
+  /** Poll the DCS and /cluster slowly: the watch is up and no incident is being followed (its lease countdown reads the DCS). */
+  private dcsWatched(): boolean {
+    const incident = this.snapshot.incident;
+    return this.watchConnected && (!incident || incident.phase === 'recovered');
+  }
+
   /** Are any reads under way (for tests: wait until idle, then assert). */
   isIdle(): boolean {
     return [...this.tasks.values()].every((t) => !t.running);
@@ -276,6 +368,8 @@ export class LiveClusterStore implements ClusterStore {
 
   /** Full details of DONE backups, fetched once each (a completed backup never changes). */
   private readonly backupDetails = new Map<string, BarmanBackup>();
+  /** Backups operations recorded (recordBackup), and when: kept over Barman reads that began before. */
+  private readonly recordedBackups = new Map<string, { backup: BarmanBackup; at: number }>();
 
   /**
    * `list-backups` lacks begin times, LSNs and timelines; `show-backup` has them but costs a Barman run each,
@@ -307,10 +401,17 @@ export class LiveClusterStore implements ClusterStore {
       const timeoutMs = Math.min(1000, o.timeoutMs ?? 1000);
       const short: CallOptions = { timeoutMs, ...(o.signal ? { signal: o.signal } : {}) };
       const apiUrl = member.apiUrl;
+      const probedAt = this.now();
       const [rest, sql] = await Promise.allSettled([
         sources.memberStatus(apiUrl, short),
         sources.pingPostgres && member.host && member.port ? sources.pingPostgres({ name: leader, host: member.host, port: member.port }, short) : Promise.resolve(),
       ]);
+      if (rest.status === 'fulfilled' && this.tasks.has(`patroni:${leader}`)) {
+        // The probe's answer is the leader's /patroni: its member poll need not ask again.
+        this.readings.memberStatus[leader] = rest.value;
+        this.markSource(`patroni:${leader}`, probedAt, undefined);
+        this.probeFed = { member: leader, at: this.now() };
+      }
       this.leaderProbe = {
         member: leader,
         at: this.now(),
@@ -332,7 +433,16 @@ export class LiveClusterStore implements ClusterStore {
     }
   }
 
-  /** While start() adds the sources: what their first run waits for (patroniFirstMs). */
+  /** The leader probe answered for this member within the poll interval: its /patroni is fresh. */
+  private fedByProbe(member: string): boolean {
+    const fed = this.probeFed;
+    return fed !== undefined && fed.member === member && this.now() - fed.at < this.options.pollIntervalMs;
+  }
+
+  /**
+   * What the first run of every source but Patroni's waits for (patroniFirstMs): also the members' sources
+   * Patroni's first answer adds. Once resolved, a later source waits one microtask.
+   */
   private startAfter: Promise<void> | undefined;
 
   private addTask(key: string, group: TaskGroup, run: Task['run'], intervalMs?: number): void {
@@ -391,30 +501,39 @@ export class LiveClusterStore implements ClusterStore {
       task.again = false;
       const started = this.now();
       const timeoutMs = this.timeoutFor(task.key);
-      const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(timeoutMs)]);
+      // The run's deadline, cleared when it ends (AbortSignal.timeout would fire later anyway, for nothing: an
+      // exception and an abort event per read, several reads a second).
+      const run = new AbortController();
+      const deadlineTimer = setTimeout(() => run.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+      const onStop = () => run.abort(this.controller.signal.reason);
+      this.controller.signal.addEventListener('abort', onStop, { once: true });
+      const signal = run.signal;
       try {
         // A source that ignores its signal must not freeze its loop: past twice its timeout it is abandoned.
         let guard: NodeJS.Timeout | undefined;
-        await Promise.race([
+        const outcome = await Promise.race([
           task.run({ signal, timeoutMs }),
           new Promise<never>((_, reject) => {
             guard = setTimeout(() => reject(new Error(`did not return within ${2 * timeoutMs} ms`)), 2 * timeoutMs + 100);
           }),
         ]).finally(() => clearTimeout(guard));
         task.failures = 0;
-        this.markSource(task.key, started, undefined);
+        if (outcome !== 'skipped') this.markSource(task.key, started, undefined);
       } catch (error) {
         if (task.stopped || this.controller.signal.aborted) break;
         task.failures += 1;
         this.markSource(task.key, started, describeError(error, timeoutMs));
       } finally {
+        clearTimeout(deadlineTimer);
+        this.controller.signal.removeEventListener('abort', onStop);
         task.running = false;
       }
       task.completedOnce = true;
       this.scheduleRebuild();
       if (task.stopped) break;
       if (task.again) continue;
-      const base = task.intervalMs ?? (task.group === 'fast' ? this.options.pollIntervalMs : this.slowIntervalMs);
+      const watched = ((task.key === 'dcs' || task.key === 'patroni') && this.dcsWatched()) || (task.key.startsWith('patroni:') && this.memberSteady(task.key.slice('patroni:'.length)));
+      const base = task.intervalMs ?? (task.group === 'fast' && !watched ? this.options.pollIntervalMs : this.slowIntervalMs);
       const delay = task.failures > 0 ? Math.min(base * 2 ** (task.failures - 1), this.maxBackoffMs) : base;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
@@ -463,6 +582,8 @@ export class LiveClusterStore implements ClusterStore {
       if (info.apiUrl && !this.tasks.has(restKey)) {
         const apiUrl = info.apiUrl;
         this.addTask(restKey, 'fast', async (o) => {
+          // The leader's /patroni comes with the leader probe's answers, several times per poll interval.
+          if (this.fedByProbe(name)) return 'skipped';
           this.readings.memberStatus[name] = await sources.memberStatus(apiUrl, o);
         });
       }
@@ -470,7 +591,18 @@ export class LiveClusterStore implements ClusterStore {
       if (info.host && info.port && !this.tasks.has(sqlKey)) {
         const target = { name, host: info.host, port: info.port };
         this.addTask(sqlKey, 'fast', async (o) => {
-          this.readings.postgres[name] = await sources.postgres(target, o);
+          const before = this.readings.postgres[name]?.inRecovery;
+          let status;
+          try {
+            status = await sources.postgres(target, o);
+          } catch (error) {
+            // PostgreSQL stopped answering: what does its Patroni say (stopped, restarting…)? Ask now.
+            if (this.readings.sources[sqlKey]?.error === undefined) this.triggerKey(restKey);
+            throw error;
+          }
+          this.readings.postgres[name] = status;
+          // Back, or promoted or demoted: Patroni's word on it now, not at its next (slow) poll.
+          if (this.readings.sources[sqlKey]?.error !== undefined || (before !== undefined && before !== status.inRecovery)) this.triggerKey(restKey);
         });
       }
     }
@@ -539,6 +671,8 @@ export class LiveClusterStore implements ClusterStore {
     });
     if (view) next.incident = view;
     if (!view || view.phase === 'recovered') this.writeProbe = undefined;
+    // An incident opened: read the leader key's lease now (the DCS may have been polled slowly under the watch).
+    if (transitions.some((t) => t.kind === 'leader-unreachable')) this.triggerKey('dcs');
     this.pushEvents(
       transitions.map((t) => ({
         at: t.at,
@@ -599,6 +733,12 @@ export class LiveClusterStore implements ClusterStore {
 }
 
 const EMPTY: readonly LagSample[] = [];
+
+/** A list of backups (newest first, as Barman lists them) with one backup added, or merged into its entry. */
+function withBackup(backups: readonly BarmanBackup[], backup: BarmanBackup): BarmanBackup[] {
+  if (backups.some((b) => b.id === backup.id)) return backups.map((b) => (b.id === backup.id ? { ...b, ...backup } : b));
+  return [...backups, backup].sort((a, b) => b.id.localeCompare(a.id));
+}
 /** How long a rebuild waits for the rest of a poll round. */
 const REBUILD_COALESCE_MS = 100;
 /** Changes only in fast-moving detail (sessions' ages, WAL receiver times, HAProxy counters) reach readers at most this often. */
@@ -619,4 +759,18 @@ function describeError(error: unknown, timeoutMs: number): string {
   const e = error as Error & { name?: string };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
   return e?.message ?? String(error);
+}
+
+/** WAL positions and lags in a member key: Patroni rewrites them every HA loop while WAL moves. */
+const MEMBER_KEY_POSITIONS = new Set(['xlog_location', 'receive_lsn', 'replay_lsn', 'lsn', 'lag', 'receive_lag', 'replay_lag']);
+
+/** A member key's value without its WAL positions (a non-JSON value as it is). */
+function memberShape(value: string): string {
+  try {
+    const data: unknown = JSON.parse(value);
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) return value;
+    return JSON.stringify(Object.entries(data).filter(([key]) => !MEMBER_KEY_POSITIONS.has(key)).sort(([a], [b]) => a.localeCompare(b)));
+  } catch {
+    return value;
+  }
 }

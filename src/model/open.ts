@@ -30,7 +30,7 @@ export function selectCluster(config: PgcockpitConfig, name: string | undefined,
 export function openCluster(
   globals: GlobalOptions,
   io: Io,
-  options: { watchDcs?: boolean; leaderProbe?: boolean; eventLog?: boolean; barman?: boolean; patroniFirstMs?: number } = {},
+  options: { watchDcs?: boolean; leaderProbe?: boolean; eventLog?: boolean; barman?: boolean; patroniFirstMs?: number; othersAfter?: Promise<void> } = {},
 ): OpenedCluster | number {
   const { path: configPath, origin } = resolveConfigPath(globals.config, io.env);
   let config: PgcockpitConfig;
@@ -61,6 +61,7 @@ export function openCluster(
     ...(options.watchDcs === undefined ? {} : { watchDcs: options.watchDcs }),
     leaderProbeIntervalMs: options.leaderProbe === false ? 0 : config.leaderProbeIntervalMs,
     ...(options.patroniFirstMs ? { patroniFirstMs: options.patroniFirstMs } : {}),
+    ...(options.othersAfter ? { othersAfter: options.othersAfter } : {}),
     ...(options.eventLog ? { eventLog: new EventLogFile(EventLogFile.pathFor(cluster.name, config.eventLogDir, io.env)) } : {}),
   });
   return { configPath, config, cluster, store };

@@ -19,12 +19,17 @@ import type { ClusterSources } from './sources.js';
  * The model's sources, built from the real service adapters of one cluster's config. One PostgreSQL
  * connection per member, kept across polls and closed with the sources.
  */
-export function createServiceSources(cluster: ClusterConfig, env: NodeJS.ProcessEnv = process.env, options: { oneShot?: boolean } = {}): ClusterSources {
+export function createServiceSources(
+  cluster: ClusterConfig,
+  env: NodeJS.ProcessEnv = process.env,
+  // (A one-shot command and the live cockpit now read etcd the same way: the option is kept for callers.)
+  _options: { oneShot?: boolean } = {},
+): ClusterSources {
   const patroni = PatroniClient.fromConfig(cluster.patroni, env);
   const etcd = EtcdAdapter.fromConfig(cluster.etcd, env);
-  // One-shot reads (status, check) go through etcd's JSON gateway: no gRPC to load. The live cockpit (a watch)
-  // and an etcd with authentication stay on etcd3.
-  const reader = options.oneShot && !cluster.etcd.username ? new EtcdHttpReader({ endpoints: cluster.etcd.endpoints, timeoutMs: cluster.etcd.timeoutMs }) : undefined;
+  // etcd's JSON gateway (on the HTTP client already loaded) for reads and the watch: no gRPC or protobuf to
+  // load or keep in memory, no client per health check. An etcd with authentication stays on etcd3.
+  const reader = !cluster.etcd.username ? new EtcdHttpReader({ endpoints: cluster.etcd.endpoints, timeoutMs: cluster.etcd.timeoutMs }) : undefined;
   const dcsReader = reader ?? etcd;
   const haproxy = cluster.haproxy ? HaproxyAdapter.fromConfig(cluster.haproxy, env) : undefined;
   const barman = cluster.barman ? BarmanAdapter.fromConfig(cluster.barman) : undefined;
@@ -51,10 +56,8 @@ export function createServiceSources(cluster: ClusterConfig, env: NodeJS.Process
     patroniConfig: (o: CallOptions) => patroni.getConfig(o),
     memberStatus: (apiUrl: string, o: CallOptions) => patroni.getMemberStatus(apiUrl, o),
     dcs: async (o: CallOptions) => applyToDcs(await dcsReader.readPatroniKeys(cluster.namespace, cluster.scope, o), addresses),
-    watchDcs: (onChange: () => void) => {
-      const dispose = etcd.watchScope(cluster.namespace, cluster.scope, (event) => {
-        if (event.kind === 'put' || event.kind === 'delete') onChange();
-      });
+    watchDcs: (onChange) => {
+      const dispose = (reader ?? etcd).watchScope(cluster.namespace, cluster.scope, onChange);
       return () => void dispose().catch(() => undefined);
     },
     etcdHealth: (o: CallOptions) => dcsReader.clusterHealth(o),

@@ -79,6 +79,10 @@ export interface MemberView {
   restError?: string;
   sqlReachable: boolean;
   sqlError?: string;
+  /** Its Patroni REST API has not been read yet (the cockpit just started): neither answered nor failed. */
+  restPending?: boolean;
+  /** Its PostgreSQL has not been read yet: neither answered nor failed. */
+  sqlPending?: boolean;
   /** pg_is_in_recovery() = false, from SQL. Undefined when SQL is unreachable. */
   sqlSaysPrimary?: boolean;
   patroniVersion?: string;

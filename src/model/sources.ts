@@ -3,6 +3,7 @@ import type {
   BarmanServerStatus,
   CallOptions,
   DcsView,
+  DcsWatchEvent,
   EtcdClusterHealth,
   HaproxyRouting,
   PatroniCluster,
@@ -25,8 +26,11 @@ export interface ClusterSources {
   /** `GET /patroni` of one member, by its REST URL. */
   memberStatus(apiUrl: string, options: CallOptions): Promise<PatroniMemberStatus>;
   dcs(options: CallOptions): Promise<DcsView>;
-  /** Watch the scope's keys; calls back on every change (with the new view when cheap to give). */
-  watchDcs?(onChange: () => void, onError: (error: Error) => void): () => void;
+  /**
+   * Watch the scope's keys; calls back on every change with what changed (the key and a put's value) and when
+   * the watch connects or breaks. Called without an event: something changed (read everything again).
+   */
+  watchDcs?(onChange: (event?: DcsWatchEvent) => void, onError: (error: Error) => void): () => void;
   etcdHealth(options: CallOptions): Promise<EtcdClusterHealth>;
   postgres(member: { name: string; host: string; port: number }, options: CallOptions): Promise<PostgresMemberStatus>;
   haproxy?(options: CallOptions): Promise<HaproxyRouting>;

@@ -1,3 +1,4 @@
+import type { BarmanBackup } from '../services/types.js';
 import type { ClusterEvent, ClusterSnapshot } from './snapshot.js';
 
 /**
@@ -18,6 +19,11 @@ export interface ClusterStore {
   refresh(): void;
   /** Record an event that did not come from a source (operations, the operator). */
   recordEvent(event: ClusterEvent): void;
+  /**
+   * A backup an operation has just verified (the backup.info it read): the Backups pane and the PITR dialog
+   * show it at once, before Barman is read again. Stores that show no backups may leave it out.
+   */
+  recordBackup?(backup: BarmanBackup): void;
 }
 
 export interface LagSample {

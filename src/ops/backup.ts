@@ -78,7 +78,7 @@ export function backupPlan(snapshot: ClusterSnapshot, params: BackupParams, cont
     verification: [
       "Barman's status of the new backup, STARTED → DONE, from the backup.info it writes",
       `bytes copied from ${snapshot.leader ?? 'the leader'}'s pg_stat_progress_basebackup`,
-      'barman check (run beside the copy) passes; backup.info gives the WAL and LSN range, timeline and size',
+      'barman check (run while Barman finalises the backup) passes; backup.info gives the WAL and LSN range, timeline and size',
     ],
   };
 }
@@ -135,6 +135,9 @@ function backupLine(b: BarmanBackup): string {
   return `${b.id} ${b.status}`;
 }
 
+/** pg_stat_progress_basebackup's phases after the data files are sent. */
+const COPIED_PHASES = new Set(['waiting for wal archiving to finish', 'transferring wal files']);
+
 /** Resolves after `ms`, or at once when `done` settles first (a wait with no poll-interval granularity on completion). */
 function sleepUnless(ms: number, done: Promise<unknown>): Promise<void> {
   return new Promise((resolve) => {
@@ -149,9 +152,11 @@ function sleepUnless(ms: number, done: Promise<unknown>): Promise<void> {
 /**
  * The backup: `barman backup --wait` streamed (its console lines are log events); Barman's own status read
  * from the backup.info it writes (one `cat`, no Python run) as soon as it names the backup's directory, and
- * at each poll; the bytes from the leader's pg_stat_progress_basebackup while it copies; `barman check`
- * runs beside the copy (Barman itself runs the same checks before it starts and refuses on a failure), so
- * the verification adds no Python run after it. Completion is the process's exit.
+ * at each poll until it says STARTED; the bytes from the leader's pg_stat_progress_basebackup while it copies
+ * (once a second, one kept connection); `barman check` runs once the copy is done, while Barman finalises
+ * and waits for the last WAL (Barman itself runs the same checks before it starts and refuses on a
+ * failure), so the verification adds no Python run after it. Completion is the process's exit; the verified
+ * backup goes to the store (recordBackup) and the details cache.
  */
 export async function* runBackup(context: OpsContext, params: BackupParams, signal: AbortSignal, deps: BackupDeps = {}): AsyncGenerator<OperationEvent, BackupResult> {
   const preflight = stepStarted(context, 'preflight', 'Preflight checks');
@@ -181,8 +186,10 @@ export async function* runBackup(context: OpsContext, params: BackupParams, sign
     queue.push({ type: 'progress', stepId, message: `Barman: ${backupLine(backup)}` });
   };
   let firstInfo: Promise<unknown> = Promise.resolve();
-  // barman check once the copy is under way (after Barman's own start-up and checks; the copy is the long
-  // part): its answer is part of the verification, its time is not added after the backup.
+  // barman check once the data files are copied — pg_stat_progress_basebackup's phase says so first, then
+  // Barman's "Copy done" — while the backup waits for its last WAL and Barman finalises it (archiver and disk
+  // work, seconds): its answer is part of the verification, its time is not added after the backup, and its
+  // Python run does not compete with the copy for the CPU.
   let checking: Promise<{ check: BarmanCheck } | { error: string }> | undefined;
   const startCheck = () =>
     (checking ??= barman.check({ signal }).then(
@@ -194,7 +201,7 @@ export async function* runBackup(context: OpsContext, params: BackupParams, sign
     if (!text) return;
     output.push(text);
     queue.push(log(`barman: ${text}`));
-    if (/^(Starting backup copy|Backup completed|Waiting for the WAL file)/.test(text)) void startCheck();
+    if (/^(Copy done|Finalising the backup|Backup completed|Waiting for the WAL file)/.test(text)) void startCheck();
     const started = /^Starting backup .* in (\S+)$/.exec(text);
     if (started?.[1] && !backupDir) {
       backupDir = started[1];
@@ -219,15 +226,29 @@ export async function* runBackup(context: OpsContext, params: BackupParams, sign
     queue.wake();
   });
 
-  // Bytes: the leader's pg_stat_progress_basebackup, with elapsed time and throughput.
-  const interval = deps.pollIntervalMs ?? Math.max(500, context.timeouts.pollIntervalMs);
+  // Bytes: the leader's pg_stat_progress_basebackup, with elapsed time and throughput — one query a second
+  // on one kept connection (the copy competes for the same CPUs).
+  const interval = deps.pollIntervalMs ?? Math.max(1000, context.timeouts.pollIntervalMs);
   const copied = leader
-    ? new BasebackupProgress(context, leader, 'request:backup', (sample) => {
-        const elapsedS = (context.now() - startedAt) / 1000;
-        return `${sample.phase}: ${formatBytes(sample.bytes)}${sample.totalBytes ? ` of ${formatBytes(sample.totalBytes)}` : ''} from ${leader.name}, ${elapsedS.toFixed(1)} s elapsed, ${formatBytes(elapsedS > 0 ? sample.bytes / elapsedS : 0)}/s`;
-      })
+    ? new BasebackupProgress(
+        context,
+        leader,
+        'request:backup',
+        (sample) => {
+          const elapsedS = (context.now() - startedAt) / 1000;
+          return `${sample.phase}: ${formatBytes(sample.bytes)}${sample.totalBytes ? ` of ${formatBytes(sample.totalBytes)}` : ''} from ${leader.name}, ${elapsedS.toFixed(1)} s elapsed, ${formatBytes(elapsedS > 0 ? sample.bytes / elapsedS : 0)}/s`;
+        },
+        true,
+      )
     : undefined;
   const polling = (async () => {
+    try {
+      await pollUntilDone();
+    } finally {
+      await copied?.close();
+    }
+  })();
+  async function pollUntilDone(): Promise<void> {
     while (!finished && !signal.aborted) {
       // Barman's status until it says STARTED (then only at the end: the copy's progress is the bytes).
       const dir = rank(statusTrail.at(-1)) < rank('STARTED') ? backupDir : undefined;
@@ -240,9 +261,10 @@ export async function* runBackup(context: OpsContext, params: BackupParams, sign
           : undefined,
       ]);
       if (event && !finished) queue.push(event);
+      if (copied?.phase && COPIED_PHASES.has(copied.phase)) void startCheck();
       await sleepUnless(interval, backupDone);
     }
-  })();
+  }
 
   while (!finished) {
     await queue.next();
@@ -284,6 +306,8 @@ export async function* runBackup(context: OpsContext, params: BackupParams, sign
   );
   // A DONE backup never changes: its details go to the cache `show-backup` answers would go to.
   if (context.cluster.barman) BackupDetailsCache.forCluster(context.cluster.name, context.cluster.barman.server, deps.env).put(shown);
+  // The Backups pane and the PITR dialog show it now, not after Barman's next read.
+  context.store.recordBackup?.(shown);
   context.store.refresh();
   const details: BackupResult['details'] = { backupId: shown.id, status: shown.status, elapsedMs, checkOk, failedChecks: failed };
   if (leader) details.member = leader.name;

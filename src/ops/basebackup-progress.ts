@@ -20,6 +20,8 @@ export class BasebackupProgress {
   private lastBytes = -1;
   /** The most bytes seen streamed. */
   maxBytes = 0;
+  /** The phase last read ("streaming database files", "waiting for wal archiving to finish", …). */
+  phase: string | undefined;
   private session: MemberSession | undefined;
 
   constructor(
@@ -49,6 +51,7 @@ export class BasebackupProgress {
     const rows = await (this.session ? this.session.query(QUERY, options) : this.context.memberQuery(target, QUERY, options)).catch(() => []);
     const row = rows[0];
     if (!row) return undefined;
+    this.phase = String(row.phase);
     const bytes = Number(row.streamed ?? 0);
     if (bytes === this.lastBytes) return undefined;
     this.lastBytes = bytes;

@@ -77,8 +77,16 @@ export interface OpsContext {
   probeWritePort?: (options?: CallOptions) => Promise<WritePortAnswer>;
   /** One SQL statement on a member, on a fresh connection; rows as objects. */
   memberQuery(member: { name: string; host: string; port: number }, sql: string, options?: CallOptions): Promise<Array<Record<string, unknown>>>;
+  /** A connection to a member kept for repeated reads (a progress poll): one connection, not one per read; the caller closes it. */
+  memberSession?(member: { name: string; host: string; port: number }): MemberSession;
   timeouts: OpsTimeouts;
   now(): number;
+  close(): Promise<void>;
+}
+
+/** SQL on one kept connection (reopened after a failure); rows as objects. */
+export interface MemberSession {
+  query(sql: string, options?: CallOptions): Promise<Array<Record<string, unknown>>>;
   close(): Promise<void>;
 }
 
@@ -127,14 +135,23 @@ export function createOpsContext(
     patchConfig: (patch, o) => base.patchConfig(patch, o),
   };
   const etcd = EtcdAdapter.fromConfig(cluster.etcd, env);
-  const query = async (target: { name: string; host: string; port: number }, sql: string, callOptions: CallOptions = {}) => {
+  const session = (target: { name: string; host: string; port: number }): MemberSession => {
     const client = PostgresMemberClient.fromConfig(cluster.postgres, target, env);
+    return {
+      query: async (sql, callOptions = {}) => {
+        const result = await client.query(sql, callOptions);
+        const last = Array.isArray(result) ? result[result.length - 1] : result;
+        return (last?.rows ?? []) as Array<Record<string, unknown>>;
+      },
+      close: () => client.close(),
+    };
+  };
+  const query = async (target: { name: string; host: string; port: number }, sql: string, callOptions: CallOptions = {}) => {
+    const once = session(target);
     try {
-      const result = await client.query(sql, callOptions);
-      const last = Array.isArray(result) ? result[result.length - 1] : result;
-      return (last?.rows ?? []) as Array<Record<string, unknown>>;
+      return await once.query(sql, callOptions);
     } finally {
-      await client.close();
+      await once.close();
     }
   };
   const write = cluster.haproxy?.write;
@@ -145,6 +162,7 @@ export function createOpsContext(
     readLeaderKey: async (callOptions) => (await etcd.readPatroniKeys(cluster.namespace, cluster.scope, callOptions ?? {})).leader?.holder,
     watchDcs: (onEvent) => etcd.watchScope(cluster.namespace, cluster.scope, onEvent),
     memberQuery: query,
+    memberSession: session,
     timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
     now: Date.now,
     close: async () => {

@@ -1,4 +1,6 @@
 import { runContainerSideRestore } from './pitr-container.js';
+import { canRewindInContainers, containerMembers, containerRewindRequests, runContainerRewind } from './rewind-container.js';
+import { SafetyCopyRegistry } from '../services/safety-copies.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { labArchiveCommand, labMemberRunning, listSafetyCopies, moveDataAside, startLabMember, stopLabMember, undoInstructions, wipeDcsScope } from '../lab/restore-lab.js';
@@ -8,7 +10,8 @@ import type { LabTopology } from '../lab/topology.js';
 import type { ClusterConfig } from '../config/schema.js';
 import type { ClusterSnapshot } from '../model/snapshot.js';
 import type { BarmanAdapter } from '../services/barman.js';
-import { BackupDetailsCache } from '../services/backup-cache.js';
+import { BackupDetailsCache, BarmanListReader } from '../services/backup-cache.js';
+import { readBarmanCatalog, walUntilNextBackup } from '../services/barman-catalog.js';
 import type { SideRestoreRecord } from '../services/restore.js';
 import {
   RESTORE_HOST,
@@ -27,6 +30,7 @@ import {
   recoveryStopLine,
   restoreUri,
   restoresDir,
+  setThrowawayPort,
   startThrowaway,
   stopThrowaway,
   throwawayConfig,
@@ -42,13 +46,15 @@ import { barmanTargetArgs, catalogFromView, describeTarget, describeWindow, done
 import { log, stepEnded, stepStarted, warning } from './steps.js';
 import type { OperationDefinition, OperationEvent, OperationPlan, OperationResult, PreconditionContext, Preconditions, Reason } from './types.js';
 import { PreconditionError } from './types.js';
+import { resumeAndVerifyRewind } from './rewind-verify.js';
 import { waitUntil } from './wait.js';
 
 /**
  * Point-in-time recovery through Barman (runbook "PITR Workflow"), in two kinds:
  *  - `pitr`, the side restore (the default): the chosen backup recovered to the target into a new
  *    directory, a throwaway PostgreSQL on a free port; nothing in the cluster changes.
- *  - `rewind`, the cluster rewind (destructive; the native lab only): pause, stop every member, move every
+ *  - `rewind`, the cluster rewind (destructive; on the native lab, or where Barman and every member run in
+ *    containers — the compose stack, src/ops/rewind-container.ts): pause, stop every member, move every
  *    data directory aside as a safety copy, recover on the old leader, a fresh cluster state in the DCS,
  *    the others rebuilt from it; verified (leader, replicas streaming, write port, archiving resumed).
  * Both validate the target first (runbook red flags) against Barman's own data and refuse with the
@@ -96,7 +102,8 @@ export interface RestoreListing {
 
 export function restoreListing(cluster: ClusterConfig, env: NodeJS.ProcessEnv = process.env): RestoreListing {
   const restores = new RestoreRegistry(restoresDir(cluster, env)).listLive();
-  if (!cluster.lab) return { restores, safetyCopies: [] };
+  // A rewind in containers records its safety copies (they live in the members' volumes) in the state directory.
+  if (!cluster.lab) return { restores, safetyCopies: new SafetyCopyRegistry(restoresDir(cluster, env)).list().filter((c) => c.cluster === cluster.name) };
   try {
     return { restores, safetyCopies: listSafetyCopies(readLabTopology(cluster.lab.dir)) };
   } catch (error) {
@@ -143,12 +150,13 @@ export function pitrPreconditions(snapshot: ClusterSnapshot, params: PitrParams,
 }
 
 export function rewindPreconditions(snapshot: ClusterSnapshot, params: PitrParams, context: PreconditionContext): Preconditions {
-  const blockers = [...commonBlockers(snapshot, context), ...barmanBlockers(context, 'a rewind'), ...localBarmanBlockers(context, 'a rewind')];
+  const inContainers = !context.cluster.lab && canRewindInContainers(context.cluster, snapshot);
+  const blockers = [...commonBlockers(snapshot, context), ...barmanBlockers(context, 'a rewind'), ...localBarmanBlockers(context, 'a rewind', inContainers)];
   const warnings: Reason[] = [];
-  if (!context.cluster.lab) {
+  if (!context.cluster.lab && !inContainers) {
     blockers.push({
       code: 'not-a-lab',
-      message: `a cluster rewind stops every member and replaces their data directories: pgcockpit does it only on its native lab (cluster ${context.cluster.name} has no lab section); use a side restore (--side) and the runbook`,
+      message: `a cluster rewind stops every member and replaces their data directories: pgcockpit does it on its native lab, or where Barman and every member run in containers the config names (cluster ${context.cluster.name} has no lab section${snapshot.members.length ? `; containers: ${snapshot.members.map((m) => `${m.name} ${context.cluster.members?.[m.name]?.container ?? 'none'}`).join(', ')}, Barman ${context.cluster.barman?.transport.kind ?? 'none'}` : ''}); use a side restore (--side) and the runbook`,
     });
   }
   if (blockers.some((b) => b.code === 'no-barman')) return { blockers, warnings };
@@ -187,11 +195,12 @@ export function rewindPlan(snapshot: ClusterSnapshot, params: PitrParams, contex
   const { validation, backup } = planBackup(snapshot, params, context);
   const members = snapshot.members.map((m) => m.name);
   const leader = snapshot.leader ?? members[0] ?? '?';
+  const inContainers = !context.cluster.lab ? containerMembers(context.cluster, snapshot) : undefined;
   return {
     operation: 'rewind',
     summary: `rewind cluster ${context.cluster.name} to ${validation.target ? describeTarget(validation.target) : '?'} from backup ${backup?.id ?? '?'}: ${leader} restored as the new leader, ${members.filter((m) => m !== leader).join(', ') || 'no other member'} rebuilt from it`,
     checks: rewindPreconditions(snapshot, params, context),
-    requests: [
+    requests: inContainers && context.cluster.barman?.transport.kind === 'docker' ? containerRewindRequests(context.cluster, inContainers, leader, backup?.id ?? '?') : [
       { method: 'PATCH', url: '/config', body: { pause: true }, purpose: 'pause the cluster' },
       { method: 'SIGNAL', url: `Patroni of ${members.join(', ')} (pids from lab.json)`, body: 'SIGTERM', purpose: 'stop every member' },
       { method: 'EXEC', url: `mv members/<m>/data members/<m>/data.safety-<stamp> (each member)`, purpose: 'keep a safety copy of every data directory' },
@@ -234,13 +243,47 @@ function archivedReader(context: OpsContext, barman: BarmanAdapter): ArchivedRea
 }
 
 /**
- * Barman's backups, status and the archived WAL names after the chosen backup, read now: list-backups and
- * status together, then the details (show-backup, or the details cache: a DONE backup never changes) and
- * the WAL names together — two rounds of Barman runs, not three (the chosen backup is known from the list,
- * except for an LSN target, which needs the backups' LSNs first); one round when the chosen backup is the
- * newest and its details are cached (its WAL names were asked for beside list-backups).
+ * Barman's backups, the last archived WAL and the WAL gaps after the chosen backup, read now. First from the
+ * files Barman itself reads (every backup.info and xlog.db, one `sh` run through the transport: milliseconds,
+ * no Python start-up; src/services/barman-catalog.ts), beside the leader's pg_stat_archiver; when those files
+ * cannot be read (the directories unknown or moved, no POSIX shell on Barman's host), from Barman's commands.
  */
 async function freshCatalog(barman: BarmanAdapter, archived: ArchivedReader, cluster: ClusterConfig, target: PitrTarget | undefined, backupId: string | undefined, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<BackupCatalog> {
+  const fromFiles = await catalogFromFiles(barman, archived, cluster, target, backupId, signal, env).catch((error: unknown) => {
+    if (signal.aborted) throw error;
+    return undefined;
+  });
+  return fromFiles ?? catalogFromBarman(barman, archived, cluster, target, backupId, signal, env);
+}
+
+/** The catalogue from Barman's files: the backups with their details, and the WAL gaps from the chosen backup on (as `list-files --target wal` of it and of every later backup would give). */
+async function catalogFromFiles(barman: BarmanAdapter, archived: ArchivedReader, cluster: ClusterConfig, target: PitrTarget | undefined, backupId: string | undefined, signal: AbortSignal, env: NodeJS.ProcessEnv): Promise<BackupCatalog> {
+  const server = cluster.barman?.server as string;
+  const reader = BarmanListReader.forCluster(barman, cluster.name, server, env);
+  const [files, status] = await Promise.all([reader.paths({ signal }).then((paths) => readBarmanCatalog(barman.transport, paths, { signal })), archived(signal)]);
+  const done = doneBackups(files.backups);
+  // A DONE backup never changes: its details go where `show-backup` answers would (the cockpit's and status' reads).
+  const cache = BackupDetailsCache.forCluster(cluster.name, server, env);
+  for (const backup of done) if (!cache.get(backup.id)) cache.put(backup);
+  const chosen = backupId ?? (target ? selectBackup(target, files.backups)?.id : undefined);
+  const catalog: BackupCatalog = { backups: files.backups };
+  if (chosen !== undefined) {
+    const from = done.findIndex((b) => b.id === chosen);
+    catalog.walGaps = findWalGaps((from >= 0 ? done.slice(from) : []).flatMap((b) => walUntilNextBackup(files, b.id)));
+  }
+  if (status.lastArchivedWal) catalog.lastArchivedWal = status.lastArchivedWal;
+  if (status.lastArchivedAt) catalog.lastArchivedAt = Date.parse(status.lastArchivedAt);
+  return catalog;
+}
+
+/**
+ * The catalogue from Barman's commands: list-backups and status together, then the details (show-backup, or
+ * the details cache: a DONE backup never changes) and the WAL names together — two rounds of Barman runs, not
+ * three (the chosen backup is known from the list, except for an LSN target, which needs the backups' LSNs
+ * first); one round when the chosen backup is the newest and its details are cached (its WAL names were
+ * asked for beside list-backups).
+ */
+async function catalogFromBarman(barman: BarmanAdapter, archived: ArchivedReader, cluster: ClusterConfig, target: PitrTarget | undefined, backupId: string | undefined, signal: AbortSignal, env: NodeJS.ProcessEnv): Promise<BackupCatalog> {
   const server = cluster.barman?.server as string;
   const cache = BackupDetailsCache.forCluster(cluster.name, server, env);
   // The newest backup's WAL names, asked at once (`latest`): the backup a target most often restores from. Used
@@ -314,6 +357,9 @@ async function* validateNow(context: OpsContext, params: PitrParams, barman: Bar
   return { target, backup: validation.backup as BarmanBackup, validation };
 }
 
+/** PostgreSQL's words when its port was taken (the restored server exits at once). */
+const PORT_TAKEN = /could not create any TCP\/IP sockets|could not bind .*Address already in use/i;
+
 /** Refusals the snapshot's (possibly stale) view of Barman cannot decide: the run checks them on Barman's data now. */
 const DECIDED_BY_FRESH_CATALOG = ['target-before-window', 'target-before-backup', 'no-backup', 'no-backup-before-target', 'unknown-backup', 'backup-not-done'];
 
@@ -338,7 +384,9 @@ export async function* runSideRestore(context: OpsContext, params: PitrParams, s
   const dir = path.join(registry.dir, id);
   const dataDir = path.join(dir, 'data');
   const server = context.cluster.barman?.server as string;
-  const port = await findFreePort(registry.list().map((r) => r.port));
+  const otherPorts = () => registry.list().filter((r) => r.id !== id).map((r) => r.port);
+  // A port now for the record; checked again right before the server starts (the recover takes a while).
+  let port = await findFreePort(otherPorts());
   const record: SideRestoreRecord = {
     id,
     cluster: context.cluster.name,
@@ -375,11 +423,15 @@ export async function* runSideRestore(context: OpsContext, params: PitrParams, s
     fail(error);
   }
 
+  // Another restore (another pgcockpit) may have taken the port meanwhile.
+  port = await findFreePort(otherPorts(), port).catch(() => findFreePort(otherPorts()));
+  record.port = port;
   const configure = stepStarted(context, 'configure', `its own configuration: port ${port}, socket ${dir}, no archive_command, no primary_conninfo`);
   yield configure;
   let pid = 0;
+  let account: ReturnType<typeof postgresAccount>;
   try {
-    const account = postgresAccount();
+    account = postgresAccount();
     const control = await readControlData(dataDir);
     writeSideRestoreConfig(dataDir, { port, socketDir: dir, control, clusterName: `pgcockpit-${id}` }, `side restore ${id} of cluster ${context.cluster.name}`);
     await giveTo(dir, account);
@@ -401,18 +453,36 @@ export async function* runSideRestore(context: OpsContext, params: PitrParams, s
   const recovery = stepStarted(context, 'recovery', `replay WAL to ${describeTarget(target)} and promote`);
   yield recovery;
   const queue: OperationEvent[] = [];
-  try {
-    const waiting = waitRecovered(context.cluster, { host: RESTORE_HOST, port, dataDir, logFile: record.logFile, pid }, {
-      signal,
-      timeoutMs: deps.recoveryTimeoutMs ?? 3600_000,
-      env,
-      onProgress: (p) => queue.push({ type: 'progress', stepId: 'recovery', message: p.inRecovery ? `replaying: ${p.replayLsn ?? '?'}${p.replayTimestamp ? ` (last commit ${p.replayTimestamp})` : ''}` : 'recovery done: promoted' }),
-    });
-    await waiting;
-  } catch (error) {
-    for (const e of queue.splice(0)) yield e;
-    await stopThrowaway(dataDir, pid).catch(() => undefined);
-    fail(error);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await waitRecovered(context.cluster, { host: RESTORE_HOST, port, dataDir, logFile: record.logFile, pid }, {
+        signal,
+        timeoutMs: deps.recoveryTimeoutMs ?? 3600_000,
+        env,
+        onProgress: (p) => queue.push({ type: 'progress', stepId: 'recovery', message: p.inRecovery ? `replaying: ${p.replayLsn ?? '?'}${p.replayTimestamp ? ` (last commit ${p.replayTimestamp})` : ''}` : 'recovery done: promoted' }),
+      });
+      break;
+    } catch (error) {
+      for (const e of queue.splice(0)) yield e;
+      // The port was taken between the check and the bind (another process): start again on the next free one.
+      if (attempt < 3 && !signal.aborted && PORT_TAKEN.test(error instanceof Error ? error.message : String(error))) {
+        const taken = port;
+        try {
+          port = await findFreePort([...otherPorts(), taken], taken + 1);
+          setThrowawayPort(dataDir, port);
+          fs.appendFileSync(record.logFile, `pgcockpit: port ${taken} was taken, starting again on port ${port}\n`);
+          pid = startThrowaway({ dataDir, logFile: record.logFile, ...(account ? { runAs: account } : {}) });
+        } catch (again) {
+          fail(again);
+        }
+        Object.assign(record, { port, pid });
+        registry.put(record);
+        yield warning(`port ${taken} was taken by another process as PostgreSQL started: started again on port ${port} (pid ${pid})`);
+        continue;
+      }
+      await stopThrowaway(dataDir, pid).catch(() => undefined);
+      fail(error);
+    }
   }
   for (const e of queue.splice(0)) yield e;
   const stoppedAt = recoveryStopLine(fs.readFileSync(record.logFile, 'utf8'));
@@ -430,7 +500,7 @@ export async function* runSideRestore(context: OpsContext, params: PitrParams, s
   };
 }
 
-// ------------------------------------------------------------------ cluster rewind (native lab)
+// ------------------------------------------------------------------ cluster rewind (native lab; in containers: rewind-container.ts)
 
 export async function* runRewind(context: OpsContext, params: PitrParams, signal: AbortSignal, deps: PitrDeps = {}): AsyncGenerator<OperationEvent, PitrResult> {
   const preflight = stepStarted(context, 'preflight', 'Validate the target against Barman; the lab and its members');
@@ -441,6 +511,10 @@ export async function* runRewind(context: OpsContext, params: PitrParams, signal
   if (early.length) throw new PreconditionError(early);
   const barman = (deps.barman ?? defaultBarman)(context);
   const { target, backup } = yield* validateNow(context, params, barman, signal, deps.env);
+  if (!context.cluster.lab) {
+    yield stepEnded(context, preflight, 'done', `backup ${backup.id} → ${describeTarget(target)}; ${snapshot.leader ?? snapshot.members[0]?.name ?? '?'} becomes the leader`);
+    return yield* runContainerRewind(context, { barman, backup, target }, signal, deps.env ?? process.env);
+  }
   const topology: LabTopology = readLabTopology(context.cluster.lab?.dir as string);
   const leaderName = snapshot.leader && topology.members.some((m) => m.name === snapshot.leader) ? snapshot.leader : (topology.members[0]?.name as string);
   const leader = topology.members.find((m) => m.name === leaderName) as LabTopology['members'][number];
@@ -567,28 +641,7 @@ export async function* runRewind(context: OpsContext, params: PitrParams, signal
     for (const line of lines) yield log(line);
     yield stepEnded(context, rebuild, 'done', 'every replica streams; HAProxy routes; Barman archived a WAL and its check passes');
 
-    const resume = stepStarted(context, 'request:resume', 'Resume (the fresh cluster state starts from bootstrap.dcs)');
-    yield resume;
-    const cluster = await context.patroni.getCluster({ signal });
-    if (cluster.paused) await context.patroni.patchConfig({ pause: false }, { signal });
-    yield stepEnded(context, resume, 'done', cluster.paused ? 'resumed' : 'not paused');
-
-    const verify = stepStarted(context, 'verify', 'Verify: write port, archiving on the new timeline');
-    yield verify;
-    const answer = await waitUntil(
-      'a write through the HAProxy write port',
-      async () => {
-        const probe = await context.probeWritePort?.({ signal }).catch(() => undefined);
-        return probe?.wrote ? probe : undefined;
-      },
-      { timeoutMs: context.timeouts.writePortMs, intervalMs: 500, signal },
-    );
-    const status = await barman.status({ signal });
-    const timeline = await context.memberQuery({ name: leader.name, host: topology.host, port: leader.pgPort }, 'SELECT timeline_id FROM pg_control_checkpoint()', { signal });
-    const tli = Number(timeline[0]?.timeline_id);
-    const archivedTli = status.lastArchivedWal ? parseInt(status.lastArchivedWal.slice(0, 8), 16) : undefined;
-    if (archivedTli !== tli) yield warning(`Barman's last archived WAL is ${status.lastArchivedWal ?? 'none'} (timeline ${archivedTli ?? '?'}), the leader runs timeline ${tli}`);
-    yield stepEnded(context, verify, 'done', `writes reach ${leader.name} (port ${answer.serverPort}); Barman archived ${status.lastArchivedWal ?? '?'}; safety copies: ${listSafetyCopies(topology).length}`);
+    const tli = yield* resumeAndVerifyRewind(context, { name: leader.name, host: topology.host, port: leader.pgPort }, barman, { signal, safetyCopies: () => listSafetyCopies(topology).length });
     context.store.refresh();
     return {
       outcome: 'done',
@@ -610,7 +663,7 @@ export function pitrResultLines(details: Record<string, unknown>): string[] {
   }
   if (Array.isArray(details.safetyCopies)) {
     lines.push('safety copies (kept until `pgcockpit restores remove ID`):');
-    for (const c of details.safetyCopies as SafetyCopy[]) lines.push(`  ${c.id}  ${c.path}`);
+    for (const c of details.safetyCopies as SafetyCopy[]) lines.push(`  ${c.id}  ${c.container ? `${c.container}:` : ''}${c.path}`);
   }
   return lines;
 }

@@ -129,7 +129,8 @@ export class BarmanListReader {
     return path.join(this.dir, 'list-backups.json');
   }
 
-  private async paths(options: CallOptions): Promise<BarmanServerPaths> {
+  /** The server's base backup and WAL directories: `show-servers` once, then from disk (also for readers of Barman's files, e.g. src/services/barman-catalog.ts). */
+  async paths(options: CallOptions = {}): Promise<BarmanServerPaths> {
     const cached = readJson<CachedServerPaths>(this.pathsFile);
     if (cached?.key === this.key && cached.basebackupsDirectory && cached.walsDirectory) return cached;
     const paths = await this.barman.serverPaths(options);

@@ -56,6 +56,15 @@ export interface ContainerState {
   error?: string;
 }
 
+/** A mount of a container: a named volume or a bind mount of a host path. */
+export interface ContainerMount {
+  type: 'volume' | 'bind';
+  /** The volume's name, or the host path of a bind mount. */
+  source: string;
+  destination: string;
+  readOnly: boolean;
+}
+
 export interface DockerExecOptions extends CallOptions {
   user?: string;
   env?: string[];
@@ -170,6 +179,56 @@ export class DockerEngine {
       }
     }
     return out.sort((a, b) => a.containerPort - b.containerPort);
+  }
+
+  /** The container's image and its mounts (named volumes and bind mounts, where they are mounted). */
+  async mounts(container: string, options: CallOptions = {}): Promise<{ image: string; mounts: ContainerMount[] }> {
+    const info = await this.call(container, 'inspect the container', options, async (abortSignal) => (await this.docker()).getContainer(container).inspect({ abortSignal }));
+    const mounts: ContainerMount[] = [];
+    for (const m of (info.Mounts ?? []) as Array<{ Type?: string; Name?: string; Source?: string; Destination?: string; RW?: boolean }>) {
+      if (!m.Destination) continue;
+      if (m.Type === 'volume' && m.Name) mounts.push({ type: 'volume', source: m.Name, destination: m.Destination, readOnly: m.RW === false });
+      else if (m.Type === 'bind' && m.Source) mounts.push({ type: 'bind', source: m.Source, destination: m.Destination, readOnly: m.RW === false });
+    }
+    return { image: info.Config?.Image ?? info.Image, mounts };
+  }
+
+  /**
+   * Create and start a helper container: `image` with its entrypoint replaced by `sleep infinity` (commands
+   * then run in it with exec), as root, without a network, with these mounts. A container of that name left
+   * by an earlier run is removed first. Remove it with `remove`.
+   */
+  async startHelper(spec: { name: string; image: string; mounts: ContainerMount[]; labels?: Record<string, string> }, options: CallOptions = {}): Promise<void> {
+    await this.remove(spec.name, options);
+    await this.call(spec.name, 'create a helper container', { ...options, timeoutMs: options.timeoutMs ?? 120_000 }, async (abortSignal) => {
+      const docker = await this.docker();
+      const created = await docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        Entrypoint: ['sleep'],
+        Cmd: ['infinity'],
+        User: 'root',
+        Labels: spec.labels ?? {},
+        HostConfig: {
+          NetworkMode: 'none',
+          Mounts: spec.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.destination, ReadOnly: m.readOnly })),
+        },
+        abortSignal,
+      });
+      await created.start({ abortSignal });
+    });
+  }
+
+  /** Remove a container, stopping it first (SIGKILL); nothing when there is none. */
+  async remove(container: string, options: CallOptions = {}): Promise<void> {
+    await this.call(container, 'remove the container', { ...options, timeoutMs: options.timeoutMs ?? 120_000 }, async (abortSignal) => {
+      try {
+        await (await this.docker()).getContainer(container).remove({ force: true, v: false, abortSignal });
+      } catch (error) {
+        if ((error as EngineError).statusCode === 404) return;
+        throw error;
+      }
+    });
   }
 
   /** Stop a container: SIGTERM, then SIGKILL after `graceSeconds` (0: at once, a crash). */

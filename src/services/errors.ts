@@ -91,12 +91,19 @@ export function deadline(timeoutMs: number, callerSignal?: AbortSignal): Deadlin
     controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
   }, timeoutMs);
   timer.unref?.();
-  const signal = callerSignal ? AbortSignal.any([callerSignal, controller.signal]) : controller.signal;
+  // The caller's abort passes on through a listener removed at dispose (cheaper than AbortSignal.any, which
+  // every poll would pay for).
+  const onCallerAbort = () => controller.abort(callerSignal?.reason);
+  if (callerSignal?.aborted) onCallerAbort();
+  else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
   return {
-    signal,
+    signal: controller.signal,
     timeoutMs,
     timedOut: () => expired && !callerSignal?.aborted,
-    dispose: () => clearTimeout(timer),
+    dispose: () => {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
+    },
   };
 }
 

@@ -1,15 +1,16 @@
+import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { decodePatroniKeys, quorumState, scopePrefix } from './etcd.js';
 import { createAgent, httpCall, parseJson } from './http.js';
-import type { CallOptions, DcsView, EtcdClusterHealth, EtcdMemberHealth } from './types.js';
+import type { CallOptions, DcsView, DcsWatchEvent, EtcdClusterHealth, EtcdMemberHealth } from './types.js';
 import { ServiceError } from './types.js';
 
 /**
  * etcd's v3 API through its JSON gateway (`POST /v3/kv/range`, `/v3/lease/timetolive`,
  * `/v3/cluster/member/list`, `/v3/maintenance/status`), on the HTTP client the Patroni adapter already loads.
- * For one-shot reads (`status`, `check`): the same answers as EtcdAdapter without loading gRPC and protobuf,
- * a third of such a command's start-up. No watch (the cockpit's live watch stays on etcd3) and no
+ * The same answers as EtcdAdapter without loading gRPC and protobuf (a third of a one-shot command's start-up,
+ * ~35 MB of the cockpit's memory), and a watch over the gateway's streamed `POST /v3/watch`. No
  * authentication (a config with an etcd user keeps EtcdAdapter).
  */
 
@@ -24,6 +25,23 @@ const memberListSchema = z.looseObject({
   members: z.array(z.looseObject({ ID: int64.optional(), name: z.string().optional(), clientURLs: z.array(z.string()).optional(), peerURLs: z.array(z.string()).optional(), isLearner: z.boolean().optional() })).optional(),
 });
 const statusSchema = z.looseObject({ header, leader: int64.optional(), errors: z.array(z.string()).optional() });
+const watchMessageSchema = z.looseObject({
+  result: z
+    .looseObject({
+      header: header.optional(),
+      created: z.boolean().optional(),
+      canceled: z.boolean().optional(),
+      compact_revision: int64.optional(),
+      cancel_reason: z.string().optional(),
+      events: z.array(z.looseObject({ type: z.string().optional(), kv: z.looseObject({ key: z.string(), value: z.string().optional(), mod_revision: int64.optional() }) })).optional(),
+    })
+    .optional(),
+  error: z.looseObject({ message: z.string().optional() }).optional(),
+});
+
+/** Wait between reconnections of the watch: from WATCH_RETRY_MS doubling up to WATCH_RETRY_MAX_MS. */
+const WATCH_RETRY_MS = 250;
+const WATCH_RETRY_MAX_MS = 5000;
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 const unb64 = (text: string | undefined) => Buffer.from(text ?? '', 'base64').toString('utf8');
@@ -119,6 +137,116 @@ export class EtcdHttpReader {
     });
   }
 
+  /**
+   * Watch /<namespace>/<scope>/ through the gateway's streamed `POST /v3/watch` (one JSON message per line) and
+   * call `onChange` on every put (with its value) and delete, and on connection changes. A broken stream is
+   * reopened on the next endpoint, from the revision after the last one seen (after a compaction, from now:
+   * the `connected` that follows tells the caller to read everything again). Returns a disposer.
+   */
+  watchScope(namespace: string, scope: string, onChange: (event: DcsWatchEvent) => void): () => Promise<void> {
+    const prefix = scopePrefix(namespace, scope);
+    const controller = new AbortController();
+    const emit = (event: DcsWatchEvent) => {
+      if (controller.signal.aborted) return;
+      try {
+        onChange(event);
+      } catch {
+        // A listener's own failure must not kill the watch.
+      }
+    };
+    let nextRevision: number | undefined;
+    const streamOnce = async (endpoint: string): Promise<void> => {
+      const createRequest: Record<string, unknown> = { key: b64(prefix), range_end: prefixEnd(prefix) };
+      if (nextRevision !== undefined) createRequest.start_revision = String(nextRevision);
+      const response = await request(`${endpoint.replace(/\/+$/, '')}/v3/watch`, {
+        dispatcher: this.dispatcher,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ create_request: createRequest }),
+        signal: controller.signal,
+        headersTimeout: this.options.timeoutMs,
+        // The stream is quiet while nothing changes: no body timeout.
+        bodyTimeout: 0,
+      });
+      if (response.statusCode !== 200) {
+        const text = await response.body.text();
+        throw new ServiceError('etcd', 'failed', `etcd ${endpoint} answered ${response.statusCode} to /v3/watch: ${text.trim().slice(0, 200)}`, endpoint);
+      }
+      let pending = '';
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        pending += chunk.toString('utf8');
+        let newline: number;
+        while ((newline = pending.indexOf('\n')) >= 0) {
+          const line = pending.slice(0, newline).trim();
+          pending = pending.slice(newline + 1);
+          if (line) {
+            this.watchMessage(line, prefix, endpoint, emit, (revision, created) => {
+              // A resumed stream replays from nextRevision after `created`: keep it until the events come.
+              if (!created || nextRevision === undefined) nextRevision = revision;
+              failures = 0;
+            });
+          }
+        }
+      }
+      throw new ServiceError('etcd', 'unreachable', `etcd ${endpoint} closed the watch stream`, endpoint);
+    };
+    let failures = 0;
+    void (async () => {
+      for (let attempt = 0; !controller.signal.aborted; attempt += 1) {
+        const endpoint = this.options.endpoints[attempt % this.options.endpoints.length] as string;
+        try {
+          await streamOnce(endpoint);
+        } catch (error) {
+          if (controller.signal.aborted) break;
+          if (error instanceof CompactedError) nextRevision = undefined;
+          emit({ kind: 'disconnected', error: error instanceof Error ? error.message : String(error) });
+        }
+        // Reconnect at once after a stream that was up; back off while the endpoints keep failing.
+        failures += 1;
+        const wait = Math.min(WATCH_RETRY_MAX_MS, WATCH_RETRY_MS * 2 ** (failures - 1));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          controller.signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(timer);
+              resolve();
+            },
+            { once: true },
+          );
+        });
+      }
+    })();
+    return async () => {
+      controller.abort();
+    };
+  }
+
+  /** One message of the watch stream: created, events (revision moves on), canceled (compacted) or an error. */
+  private watchMessage(line: string, prefix: string, endpoint: string, emit: (event: DcsWatchEvent) => void, seen: (nextRevision: number, created: boolean) => void): void {
+    const message = parseJson('etcd', `etcd ${endpoint} /v3/watch`, endpoint, line, watchMessageSchema);
+    if (message.error) throw new ServiceError('etcd', 'failed', `etcd ${endpoint} ended the watch: ${message.error.message ?? 'error'}`, endpoint);
+    const result = message.result;
+    if (!result) return;
+    if (result.canceled) {
+      const why = result.compact_revision !== undefined ? `history compacted to revision ${result.compact_revision}` : (result.cancel_reason ?? 'canceled');
+      throw new CompactedError('etcd', 'failed', `etcd ${endpoint} canceled the watch (${why})`, endpoint);
+    }
+    if (result.created) {
+      if (result.header?.revision !== undefined) seen(Number(result.header.revision) + 1, true);
+      emit({ kind: 'connected' });
+      return;
+    }
+    for (const event of result.events ?? []) {
+      const key = unb64(event.kv.key);
+      const revision = Number(event.kv.mod_revision ?? result.header?.revision ?? 0);
+      const kind = event.type === 'DELETE' ? 'delete' : 'put';
+      emit({ kind, key, name: key.slice(prefix.length), revision, ...(kind === 'put' ? { value: unb64(event.kv.value) } : {}) });
+      // Resume after the last event delivered (not the header's revision, which may run ahead of it).
+      if (revision > 0) seen(revision + 1, false);
+    }
+  }
+
   /** Each member's health, asked of the member itself: healthy when it answers status and knows a raft leader. */
   async clusterHealth(options: CallOptions = {}): Promise<EtcdClusterHealth> {
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
@@ -158,3 +286,6 @@ export class EtcdHttpReader {
     return health;
   }
 }
+
+/** The watch was canceled because the revision it asked for is compacted away: resume from now. */
+class CompactedError extends ServiceError {}

@@ -299,7 +299,7 @@ export class EtcdAdapter {
     };
     const onKv = (kind: 'put' | 'delete') => (kv: IKeyValue) => {
       const key = kv.key.toString('utf8');
-      emit({ kind, key, name: key.slice(prefix.length), revision: Number(kv.mod_revision) });
+      emit({ kind, key, name: key.slice(prefix.length), revision: Number(kv.mod_revision), ...(kind === 'put' ? { value: kv.value.toString('utf8') } : {}) });
     };
     const created = this.client()
       .then((client) => client.watch().prefix(prefix).create())
@@ -322,6 +322,16 @@ export class EtcdAdapter {
       await created;
       if (watcher) await watcher.cancel().catch(() => undefined);
     };
+  }
+
+  /** Delete every key of one Patroni scope (what `patronictl remove` does): Patroni then starts from a fresh cluster state. The count deleted. */
+  async deleteScope(namespace: string, scope: string, options: CallOptions = {}): Promise<number> {
+    const prefix = scopePrefix(namespace, scope);
+    const client = await this.client();
+    return this.run(`deleting ${prefix}`, this.label, options, async (deadlineAt) => {
+      const response = await client.delete().prefix(prefix).options({ deadline: deadlineAt }).exec();
+      return Number(response.deleted) || 0;
+    });
   }
 
   /**

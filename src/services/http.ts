@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { describeIssues, deadline, networkError, timeoutError } from './errors.js';
@@ -15,7 +17,15 @@ export interface HttpTls {
   insecure?: boolean;
 }
 
-export function createAgent(tls?: HttpTls): Agent {
+/** The TLS options of a connection (files read now): CA, client certificate and key, verification. */
+export interface TlsConnectOptions {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  rejectUnauthorized: boolean;
+}
+
+export function tlsConnectOptions(settings: HttpTls): TlsConnectOptions {
   const read = (file: string | undefined, what: string) => {
     if (!file) return undefined;
     try {
@@ -24,19 +34,15 @@ export function createAgent(tls?: HttpTls): Agent {
       throw new Error(`cannot read the TLS ${what} ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
     }
   };
-  if (!tls) return new Agent({ keepAliveTimeout: 10_000 });
-  const ca = read(tls.caFile, 'CA file');
-  const cert = read(tls.certFile, 'certificate');
-  const key = read(tls.keyFile, 'key');
-  return new Agent({
-    keepAliveTimeout: 10_000,
-    connect: {
-      ...(ca ? { ca } : {}),
-      ...(cert ? { cert } : {}),
-      ...(key ? { key } : {}),
-      rejectUnauthorized: !tls.insecure,
-    },
-  });
+  const ca = read(settings.caFile, 'CA file');
+  const cert = read(settings.certFile, 'certificate');
+  const key = read(settings.keyFile, 'key');
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), rejectUnauthorized: !settings.insecure };
+}
+
+export function createAgent(settings?: HttpTls | TlsConnectOptions): Agent {
+  if (!settings) return new Agent({ keepAliveTimeout: 10_000 });
+  return new Agent({ keepAliveTimeout: 10_000, connect: 'rejectUnauthorized' in settings ? settings : tlsConnectOptions(settings) });
 }
 
 export function basicAuthHeader(username: string, password: string | undefined): string {
@@ -110,4 +116,90 @@ export function parseJson<S extends z.ZodType>(source: SourceName, what: string,
     throw new ServiceError(source, 'malformed', `${what} answered JSON of an unexpected shape: ${describeIssues(result.error.issues)}`, endpoint);
   }
   return result.data;
+}
+
+export interface HttpGetOnce {
+  source: SourceName;
+  peer: string;
+  url: string;
+  headers?: Record<string, string>;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** For https: URLs. */
+  tls?: TlsConnectOptions;
+  /** Largest answer read (default 4 MiB). */
+  maxBytes?: number;
+}
+
+/** An answer that cannot be read as HTTP/1.0 (chunked, or no status line): ask through httpCall instead. */
+class NotHttp10 extends Error {}
+
+/**
+ * One GET on a fresh connection, as HTTP/1.0: the server sends the answer and closes. For a server that closes
+ * every connection anyway — Patroni's REST API (Python's http.server) does — this costs about half the CPU of
+ * undici's request, which sets up and tears down its keep-alive client each time; the leader probe asks
+ * several times a second. Any status is returned; network failures and timeouts become ServiceErrors as in
+ * httpCall. An answer HTTP/1.0 cannot carry (chunked) is asked again through httpCall on `fallback`.
+ */
+export async function httpGetOnce(call: HttpGetOnce, fallback: Dispatcher): Promise<HttpAnswer> {
+  const endpoint = originOf(call.url);
+  const what = `${call.peer} ${endpoint}`;
+  call.signal?.throwIfAborted();
+  const url = new URL(call.url);
+  const secure = url.protocol === 'https:';
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || (secure ? 443 : 80));
+  const headerLines = Object.entries({ host: url.host, accept: 'application/json, text/plain, */*', ...call.headers }).map(([name, value]) => `${name}: ${value}\r\n`);
+  const requestText = `GET ${url.pathname}${url.search} HTTP/1.0\r\n${headerLines.join('')}\r\n`;
+  const maxBytes = call.maxBytes ?? 4 * 1024 * 1024;
+  try {
+    return await new Promise<HttpAnswer>((resolve, reject) => {
+      const socket = secure ? tls.connect({ host, port, servername: net.isIP(host) ? '' : host, ...call.tls }) : net.connect({ host, port });
+      const chunks: Buffer[] = [];
+      let received = 0;
+      let settled = false;
+      const finish = (error: unknown, answer?: HttpAnswer) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        call.signal?.removeEventListener('abort', onAbort);
+        socket.destroy();
+        if (answer) resolve(answer);
+        else reject(error instanceof Error ? error : new Error(String(error)));
+      };
+      const timer = setTimeout(() => finish(timeoutError(call.source, what, endpoint, call.timeoutMs)), call.timeoutMs);
+      const onAbort = () => finish(call.signal?.reason);
+      call.signal?.addEventListener('abort', onAbort, { once: true });
+      socket.once(secure ? 'secureConnect' : 'connect', () => socket.write(requestText));
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > maxBytes) finish(new ServiceError(call.source, 'malformed', `${what} answered more than ${maxBytes} bytes`, endpoint));
+        else chunks.push(chunk);
+      });
+      socket.once('end', () => {
+        const raw = Buffer.concat(chunks);
+        const headerEnd = raw.indexOf('\r\n\r\n');
+        const head = raw.subarray(0, headerEnd < 0 ? raw.length : headerEnd).toString('latin1');
+        const status = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+        if (!status) {
+          if (raw.length === 0) finish(new ServiceError(call.source, 'unreachable', `${what} closed the connection before answering`, endpoint));
+          else finish(new NotHttp10(head.slice(0, 80)));
+          return;
+        }
+        if (/^transfer-encoding:\s*chunked/im.test(head)) {
+          finish(new NotHttp10('chunked'));
+          return;
+        }
+        const length = /^content-length:\s*(\d+)/im.exec(head);
+        let body = raw.subarray(headerEnd + 4);
+        if (length) body = body.subarray(0, Number(length[1]));
+        finish(undefined, { status: Number(status[1]), text: body.toString('utf8'), endpoint });
+      });
+      socket.once('error', (error) => finish(networkError(call.source, what, endpoint, error)));
+      socket.once('close', () => finish(new ServiceError(call.source, 'unreachable', `${what} closed the connection before answering`, endpoint)));
+    });
+  } catch (error) {
+    if (!(error instanceof NotHttp10)) throw error;
+    return httpCall({ ...call, dispatcher: fallback, method: 'GET' });
+  }
 }

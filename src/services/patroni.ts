@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { readSecret } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import type { HttpAnswer, HttpTls } from './http.js';
-import { basicAuthHeader, createAgent, httpCall, originOf, parseJson } from './http.js';
+import type { TlsConnectOptions } from './http.js';
+import { basicAuthHeader, createAgent, httpCall, httpGetOnce, originOf, parseJson, tlsConnectOptions } from './http.js';
 import type {
   CallOptions,
   PatroniActionResult,
@@ -368,8 +369,11 @@ export class PatroniClient {
   private readonly authorization: string | undefined;
   private readonly actionTimeoutMs: number;
 
+  private readonly tls: TlsConnectOptions | undefined;
+
   constructor(private readonly options: PatroniClientOptions) {
-    this.agent = createAgent(options.tls);
+    this.tls = options.tls ? tlsConnectOptions(options.tls) : undefined;
+    this.agent = createAgent(this.tls);
     this.authorization = options.auth ? basicAuthHeader(options.auth.username, options.auth.password) : undefined;
     this.actionTimeoutMs = options.actionTimeoutMs ?? Math.max(DEFAULT_ACTION_TIMEOUT_MS, options.timeoutMs);
   }
@@ -413,8 +417,21 @@ export class PatroniClient {
 
   /** GET /patroni of one member (its api_url from /cluster, or its REST base URL). */
   async getMemberStatus(apiUrl: string, options: CallOptions = {}): Promise<PatroniMemberStatus> {
-    // /patroni answers 200; a member whose PostgreSQL is down may answer 503 with the same document.
-    const answer = await this.call('GET', `${restBase(apiUrl)}/patroni`, options);
+    // /patroni answers 200; a member whose PostgreSQL is down may answer 503 with the same document. Asked on a
+    // fresh HTTP/1.0 connection: Patroni closes every connection after its answer, and this is the read asked
+    // most often (the leader probe, every member's poll).
+    const answer = await httpGetOnce(
+      {
+        source: 'patroni',
+        peer: 'Patroni REST',
+        url: `${restBase(apiUrl)}/patroni`,
+        ...(this.authorization ? { headers: { authorization: this.authorization } } : {}),
+        timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(this.tls ? { tls: this.tls } : {}),
+      },
+      this.agent,
+    );
     if (answer.status !== 200 && answer.status !== 503) throw this.statusError('GET /patroni', answer, 'http');
     return normalizeMemberStatus(parseJson('patroni', `Patroni REST ${answer.endpoint} /patroni`, answer.endpoint, answer.text, patroniMemberStatusSchema));
   }

@@ -15,9 +15,10 @@ import { ServiceError } from './types.js';
 
 /**
  * PostgreSQL adapter (pg): one connection per member, kept between polls and re-opened after any error.
- * `status()` reads everything in two round trips: one multi-statement query (recovery state, LSNs,
- * pg_stat_replication, pg_stat_wal_receiver, pg_stat_archiver, activity, locks) and one for the archiver's
- * `.ready` backlog, which needs pg_monitor or superuser and may be refused without failing the rest.
+ * `status()` reads everything in one round trip: one multi-statement query (recovery state, LSNs,
+ * pg_stat_replication, pg_stat_wal_receiver, pg_stat_archiver, activity, locks and the archiver's `.ready`
+ * backlog). The backlog needs pg_monitor or superuser: the first status asks for it apart (a refusal must not
+ * fail the rest) and later ones include it in the batch only when it was allowed.
  * Needs PostgreSQL 10 or newer (pg_wal_* names).
  */
 
@@ -202,6 +203,8 @@ export class PostgresMemberClient {
   private connectingClient: pg.Client | undefined;
   private readonly what: string;
   private readonly endpoint: string;
+  /** May this user read the archiver's `.ready` backlog (pg_ls_archive_statusdir)? Learnt on the first status. */
+  private backlogAllowed: boolean | undefined;
 
   constructor(private readonly options: PostgresMemberOptions) {
     this.endpoint = `${options.host}:${options.port}`;
@@ -359,19 +362,35 @@ export class PostgresMemberClient {
   async status(options: CallOptions = {}): Promise<PostgresMemberStatus> {
     const longestLimit = this.options.longestTransactionsLimit ?? 5;
     const idleLimit = this.options.idleInTransactionLimit ?? 20;
-    const results = await this.query(statusSql(longestLimit, idleLimit), options);
-    if (!Array.isArray(results) || results.length !== 8) {
-      throw new ServiceError('postgres', 'malformed', `${this.what} answered ${Array.isArray(results) ? results.length : 1} result sets to the status batch, expected 8`, this.endpoint);
-    }
-    const [main, replication, receiver, archiver, connections, longest, idle, blocking] = results as [pg.QueryResult, pg.QueryResult, pg.QueryResult, pg.QueryResult, pg.QueryResult, pg.QueryResult, pg.QueryResult, pg.QueryResult];
-    const m = (main.rows[0] ?? {}) as Row;
-    let readyBacklog: number | undefined;
+    // One round trip: the backlog rides in the batch once it is known to be allowed.
+    const withBacklog = this.backlogAllowed === true;
+    const expected = withBacklog ? 9 : 8;
+    let results;
     try {
-      const ready = await this.query(READY_BACKLOG_SQL, options);
-      readyBacklog = num(((Array.isArray(ready) ? ready[0] : ready)?.rows[0] as Row | undefined)?.ready);
+      results = await this.query(withBacklog ? `${statusSql(longestLimit, idleLimit)}
+${READY_BACKLOG_SQL};` : statusSql(longestLimit, idleLimit), options);
     } catch (error) {
-      // Without pg_monitor the backlog stays unknown; only a lost connection or a timeout fails the status.
-      if (!(error instanceof ServiceError) || (error.kind !== 'auth' && error.kind !== 'failed')) throw error;
+      // (Refused now, e.g. pg_monitor revoked: ask for it apart again next time.)
+      if (withBacklog && error instanceof ServiceError && (error.kind === 'auth' || error.kind === 'failed')) this.backlogAllowed = undefined;
+      throw error;
+    }
+    if (!Array.isArray(results) || results.length !== expected) {
+      throw new ServiceError('postgres', 'malformed', `${this.what} answered ${Array.isArray(results) ? results.length : 1} result sets to the status batch, expected ${expected}`, this.endpoint);
+    }
+    const [main, replication, receiver, archiver, connections, longest, idle, blocking, backlog] = results as [pg.QueryResult, pg.QueryResult, pg.QueryResult, pg.QueryResult, pg.QueryResult, pg.QueryResult, pg.QueryResult, pg.QueryResult, pg.QueryResult | undefined];
+    const m = (main.rows[0] ?? {}) as Row;
+    let readyBacklog: number | undefined = backlog ? num((backlog.rows[0] as Row | undefined)?.ready) : undefined;
+    if (this.backlogAllowed === undefined) {
+      // The first time: apart, since it needs pg_monitor (or superuser) and a refusal must not fail the rest.
+      try {
+        const ready = await this.query(READY_BACKLOG_SQL, options);
+        readyBacklog = num(((Array.isArray(ready) ? ready[0] : ready)?.rows[0] as Row | undefined)?.ready);
+        this.backlogAllowed = true;
+      } catch (error) {
+        // Without pg_monitor the backlog stays unknown; only a lost connection or a timeout fails the status.
+        if (!(error instanceof ServiceError) || (error.kind !== 'auth' && error.kind !== 'failed')) throw error;
+        this.backlogAllowed = false;
+      }
     }
     const status: PostgresMemberStatus = {
       inRecovery: m.in_recovery === true,

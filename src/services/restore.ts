@@ -343,6 +343,14 @@ export function writeSideRestoreConfig(dataDir: string, config: Omit<ThrowawayCo
   fs.rmSync(path.join(dataDir, 'standby.signal'), { force: true });
 }
 
+/** Move a side restore's server to another port: the `port` line of the postgresql.conf written for it. */
+export function setThrowawayPort(dataDir: string, port: number): void {
+  const file = path.join(dataDir, 'postgresql.conf');
+  const text = fs.readFileSync(file, 'utf8');
+  if (!/^port = \d+$/m.test(text)) throw new ServiceError('postgres', 'failed', `${file} has no port line written by pgcockpit`);
+  fs.writeFileSync(file, text.replace(/^port = \d+$/m, `port = ${port}`));
+}
+
 // ------------------------------------------------------------------ the throwaway server
 
 export interface ThrowawayServer {
@@ -447,7 +455,8 @@ export async function waitRecovered(
         if (!progress.inRecovery) return progress;
       }
       if (Date.now() > deadline) throw new ServiceError('postgres', 'timeout', `the restored server did not finish recovery within ${Math.round(options.timeoutMs / 1000)} s (log: ${server.logFile})`);
-      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
+      // One query on a kept connection: cheap enough to ask every 100 ms (as `pg_ctl -w` looks for the server).
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
     }
   } finally {
     await client.close().catch(() => undefined);

@@ -192,7 +192,15 @@ export interface DcsView {
 
 /** (added by the adapters) What the etcd watch on /<namespace>/<scope>/ reports. */
 export type DcsWatchEvent =
-  | { kind: 'put' | 'delete'; key: string; /** The key relative to the scope prefix, e.g. `leader`, `members/db1`. */ name: string; revision: number }
+  | {
+      kind: 'put' | 'delete';
+      key: string;
+      /** The key relative to the scope prefix, e.g. `leader`, `members/db1`. */
+      name: string;
+      revision: number;
+      /** The new value of a put (UTF-8), when the watch carries it. */
+      value?: string;
+    }
   | { kind: 'connected' }
   | { kind: 'disconnected'; error: string };
 

@@ -31,7 +31,10 @@ export interface AppProps {
   batchMs?: number;
   /** The clock for ages (default Date.now). */
   clock?: () => number;
-  /** How often ages are re-rendered when nothing else drew (default 2000 ms, the poll interval; 0 never). */
+  /**
+   * Ages are re-rendered when nothing else drew for this long (default 2500 ms: a little over the poll interval,
+   * so while the data moves its own frames carry the ages and no clock frame falls between them; 0 never).
+   */
   tickMs?: number;
   theme?: Theme;
   /** The operations runner (OperationRunner, or a fake in tests): when given, the operation keys open their dialogs. */
@@ -97,7 +100,7 @@ export function App({
   readOnly,
   batchMs = 2000,
   clock = defaultClock,
-  tickMs = 2000,
+  tickMs = 2500,
   theme = COLOR_THEME,
   operations,
   exportTimeline,

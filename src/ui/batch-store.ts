@@ -28,37 +28,50 @@ function headline(snapshot: ClusterSnapshot, eventCount: number): string {
  */
 export function batchStore(store: ClusterStore, intervalMs: number): ClusterStore {
   if (intervalMs <= 0) return store;
+  const listeners = new Set<() => void>();
+  let unsubscribeUpstream: (() => void) | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timerDue = 0;
+  let lastDelivery = Number.NEGATIVE_INFINITY;
+  let lastHeadline = '';
+  const deliver = () => {
+    timer = undefined;
+    lastDelivery = performance.now();
+    lastHeadline = headline(store.getSnapshot(), store.getEvents().length);
+    for (const listener of [...listeners]) listener();
+  };
+  const onUpstream = () => {
+    const urgent = headline(store.getSnapshot(), store.getEvents().length) !== lastHeadline;
+    const due = urgent ? performance.now() : Math.max(performance.now(), lastDelivery + intervalMs);
+    if (timer !== undefined) {
+      if (due >= timerDue) return;
+      clearTimeout(timer);
+    }
+    timerDue = due;
+    timer = setTimeout(deliver, Math.max(0, due - performance.now()));
+  };
   return {
     getSnapshot: () => store.getSnapshot(),
     getEvents: () => store.getEvents(),
     getLagHistory: (member) => store.getLagHistory(member),
     refresh: () => store.refresh(),
     recordEvent: (event) => store.recordEvent(event),
+    ...(store.recordBackup ? { recordBackup: (backup) => store.recordBackup?.(backup) } : {}),
     subscribe(listener) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let timerDue = 0;
-      let lastDelivery = Number.NEGATIVE_INFINITY;
-      let lastHeadline = headline(store.getSnapshot(), store.getEvents().length);
-      const deliver = () => {
-        timer = undefined;
-        lastDelivery = performance.now();
+      // One upstream subscription and one timer for every reader of this view (the snapshot, the events, the lag
+      // histories…): they are told together, so React draws one frame per delivery, not one per reader.
+      listeners.add(listener);
+      if (listeners.size === 1) {
         lastHeadline = headline(store.getSnapshot(), store.getEvents().length);
-        listener();
-      };
-      const unsubscribe = store.subscribe(() => {
-        const urgent = headline(store.getSnapshot(), store.getEvents().length) !== lastHeadline;
-        const due = urgent ? performance.now() : Math.max(performance.now(), lastDelivery + intervalMs);
-        if (timer !== undefined) {
-          if (due >= timerDue) return;
-          clearTimeout(timer);
-        }
-        timerDue = due;
-        timer = setTimeout(deliver, Math.max(0, due - performance.now()));
-      });
+        unsubscribeUpstream = store.subscribe(onUpstream);
+      }
       return () => {
+        listeners.delete(listener);
+        if (listeners.size > 0) return;
         if (timer !== undefined) clearTimeout(timer);
         timer = undefined;
-        unsubscribe();
+        unsubscribeUpstream?.();
+        unsubscribeUpstream = undefined;
       };
     },
   };

@@ -65,7 +65,10 @@ export function memberHealth(
     if (order.indexOf(to) > order.indexOf(level)) level = to;
   };
 
-  const broken = BROKEN_STATES.has(member.state) || !member.restReachable;
+  // Not read yet (start-up) is not down: it says so, without an alarm.
+  const restDown = !member.restReachable && member.restPending !== true;
+  const sqlDown = !member.sqlReachable && member.sqlPending !== true;
+  const broken = BROKEN_STATES.has(member.state) || restDown;
   if (BROKEN_STATES.has(member.state)) {
     notes.push(member.state === 'unreachable' ? 'unreachable' : `${member.state}`);
     raise('critical');
@@ -74,14 +77,15 @@ export function memberHealth(
     notes.push(`container ${containerLabel(member.container)}`);
     raise(member.container.running ? 'warning' : 'critical');
   }
-  if (!member.restReachable && member.state !== 'unreachable') {
+  if (restDown && member.state !== 'unreachable') {
     notes.push('REST down');
     raise('critical');
   }
-  if (!member.sqlReachable && !BROKEN_STATES.has(member.state)) {
+  if (sqlDown && !BROKEN_STATES.has(member.state)) {
     notes.push('SQL down');
     raise('warning');
   }
+  if (member.restPending === true || member.sqlPending === true) notes.push('reading…');
   if (leader && member.sqlSaysPrimary === false) {
     notes.push('in recovery');
     raise('critical');

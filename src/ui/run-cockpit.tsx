@@ -21,6 +21,35 @@ export interface RunCockpitOptions {
   listRestores?: CockpitServices['listRestores'];
   /** Frames per second at most (default 20: enough for a cockpit, cheap over SSH). */
   maxFps?: number;
+  /**
+   * Called once, after Ink has drawn the first frame rendered from a snapshot holding Patroni's first reading
+   * (members and leader, or its failure): the cockpit then lets the other sources start.
+   */
+  onFirstFrame?: () => void;
+}
+
+/**
+ * The store as the UI reads it, noting whether a render has read a snapshot with Patroni's first reading; the
+ * frame Ink draws after that render shows it.
+ */
+function watchFirstReading(store: ClusterStore, onFirstFrame: (() => void) | undefined): { store: ClusterStore; onRender?: () => void } {
+  if (!onFirstFrame) return { store };
+  let read = false;
+  let done = false;
+  const getSnapshot = () => {
+    const snapshot = store.getSnapshot();
+    if (!read && snapshot.sources.patroni !== undefined) read = true;
+    return snapshot;
+  };
+  return {
+    // Everything else is the store's own (calls go to the store itself).
+    store: new Proxy(store, { get: (target, key) => (key === 'getSnapshot' ? getSnapshot : Reflect.get(target, key, target)) }),
+    onRender: () => {
+      if (!read || done) return;
+      done = true;
+      onFirstFrame();
+    },
+  };
 }
 
 /**
@@ -30,9 +59,10 @@ export interface RunCockpitOptions {
  */
 export async function runCockpit(store: ClusterStore, options: RunCockpitOptions): Promise<void> {
   const env = options.env ?? process.env;
+  const first = watchFirstReading(store, options.onFirstFrame);
   const instance = render(
     <App
-      store={store}
+      store={first.store}
       mode={options.mode}
       readOnly={options.readOnly || options.mode === 'watch'}
       theme={themeFromEnv(env)}
@@ -51,6 +81,7 @@ export async function runCockpit(store: ClusterStore, options: RunCockpitOptions
       patchConsole: true,
       maxFps: options.maxFps ?? 20,
       incrementalRendering: true,
+      ...(first.onRender ? { onRender: first.onRender } : {}),
     },
   );
   const stop = () => instance.unmount();

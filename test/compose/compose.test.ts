@@ -1,4 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLoad } from '../../src/lab/load.js';
 import { isPortFree } from '../../src/lab/ports.js';
 import { waitUntil } from '../../src/ops/wait.js';
 import { runCli } from '../support/cli.js';
@@ -10,6 +14,7 @@ import {
   composeQuery,
   composeStack,
   containerHost,
+  containersLabelled,
   inContainer,
   patronictlList,
   teardownStack,
@@ -32,7 +37,9 @@ if (!host.able) {
 const PROJECT = 'pgcockpit-test';
 const PORTS = [2379, 2479, 2579, 5551, 5552, 5553, 8001, 8002, 8003, 8004, 15431, 15432, 15433, 15434, 15440, 15441, 15442, 15443];
 const TABLE = 'pgcockpit_compose_side';
+const REWIND_TABLE = 'pgcockpit_compose_rewind';
 const N = 300;
+const MEMBERS = ['db1', 'db2', 'db3', 'db4'];
 let stack: ComposeStack;
 let suiteStarted = 0;
 const timings: Record<string, number> = {};
@@ -78,6 +85,8 @@ describe.skipIf(!host.able)('the compose stack (compose/docker-compose.yml) thro
   beforeAll(async () => {
     suiteStarted = Date.now();
     stack = composeStack(PROJECT, host.dockerHost);
+    // Side restores' and safety copies' records of this run in a directory of its own (not the user's state directory).
+    stack.env.PGCOCKPIT_RESTORE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'pgcockpit-compose-restores-'));
     const busy: number[] = [];
     for (const port of PORTS) if (!(await isPortFree(port, '127.0.0.1'))) busy.push(port);
     if (busy.length) {
@@ -103,6 +112,7 @@ describe.skipIf(!host.able)('the compose stack (compose/docker-compose.yml) thro
   afterAll(async () => {
     if (!stack) return;
     const said = await teardownStack(stack);
+    if (stack.env.PGCOCKPIT_RESTORE_DIR) fs.rmSync(stack.env.PGCOCKPIT_RESTORE_DIR, { recursive: true, force: true });
     timings.total = Date.now() - suiteStarted;
     process.stderr.write(`[compose] teardown: ${said.join('; ')}; timings (ms from start): ${JSON.stringify(timings)}\n`);
   }, 600_000);
@@ -168,6 +178,22 @@ describe.skipIf(!host.able)('the compose stack (compose/docker-compose.yml) thro
     expect(write?.port).toBe(COMPOSE_PG_PORTS[candidate]);
   });
 
+  it('reinitializes a replica through the cockpit: it comes back streaming', async () => {
+    const { leader } = await waitComposeHealthy(stack);
+    const replica = MEMBERS.find((m) => m !== leader) as string;
+    const started = Date.now();
+    const result = await cli(['reinit', replica, '--yes', '--json']);
+    timings.reinit = Date.now() - started;
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    expect((JSON.parse(result.stdout) as { status: string }).status).toBe('done');
+    const after = await waitComposeHealthy(stack);
+    expect(after.leader).toBe(leader);
+    const rows = await composeQuery<{ application_name: string; state: string }>(stack, COMPOSE_PG_PORTS[leader] as number, 'SELECT application_name, state FROM pg_stat_replication');
+    expect(rows.find((r) => r.application_name === replica)?.state).toBe('streaming');
+    const [inRecovery] = await composeQuery<{ r: boolean }>(stack, COMPOSE_PG_PORTS[replica] as number, 'SELECT pg_is_in_recovery() AS r');
+    expect(inRecovery?.r).toBe(true);
+  });
+
   it("runs the failover drill through the Docker transport: stop the leader's container, a new leader, the old one rejoins", async () => {
     const { leader } = await waitComposeHealthy(stack);
     const started = Date.now();
@@ -219,6 +245,87 @@ describe.skipIf(!host.able)('the compose stack (compose/docker-compose.yml) thro
     expect(removed.code, removed.stderr + removed.stdout).toBe(0);
     const gone = await inContainer(stack, 'pgcockpit-barman', ['sh', '-c', 'ls /var/lib/barman/restores'], 'barman');
     expect(gone).not.toContain(id);
+  });
+
+  // Destructive, so last: the stack comes back with a leader, 3 streaming replicas and no safety copy left.
+  it('rewinds the whole cluster to a point in time through the Docker transport, with safety copies', async () => {
+    const w = COMPOSE_WRITE_PORT;
+    await waitComposeHealthy(stack);
+    await composeQuery(stack, w, `DROP TABLE IF EXISTS ${REWIND_TABLE}`);
+    await composeQuery(stack, w, `CREATE TABLE ${REWIND_TABLE} (id int PRIMARY KEY)`);
+    await composeQuery(stack, w, `INSERT INTO ${REWIND_TABLE} SELECT generate_series(1, ${N})`);
+    const [t] = await composeQuery<{ now: string }>(stack, w, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS now");
+    const T = t?.now as string;
+    await composeQuery(stack, w, `DELETE FROM ${REWIND_TABLE}`);
+    const [before] = await composeQuery<{ t: number }>(stack, w, 'SELECT timeline_id AS t FROM pg_control_checkpoint()');
+    const listCopies = async () => (JSON.parse((await cli(['restores', '--json'])).stdout) as { safetyCopies: Array<{ id: string; member: string; container: string; path: string }> }).safetyCopies;
+
+    // Without a terminal and without --yes it is refused: nothing was done.
+    const unconfirmed = await cli(['pitr', '--rewind', '--to-time', T]);
+    expect(unconfirmed.code, unconfirmed.stderr).toBe(1);
+    expect(await listCopies()).toEqual([]);
+
+    // Writes keep coming while it runs (they fail while the cluster is down).
+    const abort = new AbortController();
+    const load = runLoad({ target: { host: '127.0.0.1', port: w, user: 'postgres', password: stack.password, database: 'postgres' }, ratePerSecond: 10, signal: abort.signal });
+    const started = Date.now();
+    let result;
+    try {
+      result = await cli(['pitr', '--rewind', '--to-time', T, '--yes', '--json'], 600_000);
+    } finally {
+      abort.abort();
+      await load;
+    }
+    timings.rewind = Date.now() - started;
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    expect(result.stdout + result.stderr).not.toContain(stack.password);
+    const doc = JSON.parse(result.stdout) as { status: string; result: { details: { leader: string; timeline: number; safetyCopies: Array<{ id: string; member: string; container: string; path: string }> } } };
+    expect(doc.status).toBe('done');
+    const { leader, timeline, safetyCopies } = doc.result.details;
+    expect(timeline).toBeGreaterThan(Number(before?.t));
+
+    // A leader and 3 streaming replicas on the new timeline; the N rows; writes through the write port.
+    const healthy = await waitComposeHealthy(stack);
+    expect(healthy.leader).toBe(leader);
+    const [rows] = await composeQuery<{ n: string }>(stack, w, `SELECT count(*) AS n FROM ${REWIND_TABLE}`);
+    expect(Number(rows?.n)).toBe(N);
+    await composeQuery(stack, w, `INSERT INTO ${REWIND_TABLE} VALUES (${N + 1})`);
+    const [port] = await composeQuery<{ port: number }>(stack, w, 'SELECT inet_server_port() AS port');
+    expect(port?.port).toBe(COMPOSE_PG_PORTS[leader]);
+    const streaming = await waitUntil(
+      'three streaming replicas of the rewound leader',
+      async () => {
+        const r = await composeQuery<{ application_name: string; state: string }>(stack, COMPOSE_PG_PORTS[leader] as number, 'SELECT application_name, state FROM pg_stat_replication');
+        return r.filter((x) => x.state === 'streaming').length === 3 ? r : undefined;
+      },
+      { signal: AbortSignal.timeout(120_000), timeoutMs: 110_000, intervalMs: 1000 },
+    );
+    expect(streaming.map((r) => r.application_name).sort()).toEqual(MEMBERS.filter((m) => m !== leader));
+
+    // Archiving resumed on the new timeline: a WAL switch is archived by Barman.
+    const barman = (args: string[]) => inContainer(stack, 'pgcockpit-barman', ['barman', ...args], 'barman');
+    await barman(['switch-wal', '--force', '--archive', '--archive-timeout', '60', 'patroni1']);
+    const status = JSON.parse(await barman(['-f', 'json', 'status', 'patroni1'])) as Record<string, Record<string, { message: string }>>;
+    const lastArchived = String(status.patroni1?.last_archived_wal?.message ?? '');
+    const [current] = await composeQuery<{ t: number }>(stack, w, 'SELECT timeline_id AS t FROM pg_control_checkpoint()');
+    expect(parseInt(lastArchived.slice(0, 8), 16)).toBe(Number(current?.t));
+
+    // Safety copies: one per member, in its own volume (seen from its container), listed; the helper container is gone.
+    expect(safetyCopies.map((c) => c.member).sort()).toEqual(MEMBERS);
+    for (const copy of safetyCopies) {
+      expect(copy.container).toBe(`pgcockpit-${copy.member}`);
+      expect((await inContainer(stack, copy.container, ['cat', `${copy.path}/PG_VERSION`], 'root')).trim()).toBe('15');
+    }
+    expect((await listCopies()).map((c) => c.id).sort()).toEqual(safetyCopies.map((c) => c.id).sort());
+    expect(await containersLabelled(stack, 'pgcockpit.rewind')).toEqual([]);
+
+    // Removed on request (leaving the stack as the suite found it).
+    for (const copy of safetyCopies) {
+      const removed = await cli(['restores', 'remove', copy.id]);
+      expect(removed.code, removed.stderr + removed.stdout).toBe(0);
+      expect(await inContainer(stack, copy.container, ['sh', '-c', `ls -d ${path.dirname(copy.path)}/*.safety-* 2>/dev/null || true`], 'root')).toBe('');
+    }
+    expect(await listCopies()).toEqual([]);
   });
 });
 

@@ -137,6 +137,22 @@ describe('deriveSnapshot', () => {
     expect(snapshot.alerts).toEqual([]);
   });
 
+  it('a leader whose REST and SQL have not answered yet stays the running leader, marked as not read yet (start-up)', () => {
+    const r = fakeHealthyReadings();
+    for (const key of ['patroni:db1', 'postgres:db1']) delete r.sources[key];
+    delete r.memberStatus.db1;
+    delete r.postgres.db1;
+    const snapshot = deriveSnapshot(r, fakeContext());
+    expect(snapshot.members[0]).toMatchObject({ name: 'db1', role: 'leader', state: 'running', restPending: true, sqlPending: true, restReachable: false });
+    expect(snapshot.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+    // Asked and failed is another matter: unreachable, critical.
+    for (const key of ['patroni:db1', 'postgres:db1']) r.sources[key] = { ...r.sources[key], source: 'patroni', key, error: 'connection refused', failingSince: FAKE_NOW - 4000 };
+    const failed = deriveSnapshot(r, fakeContext());
+    expect(failed.members[0]).toMatchObject({ state: 'unreachable' });
+    expect(failed.members[0]?.restPending).toBeUndefined();
+    expect(failed.alerts.find((a) => a.id === 'unreachable:db1')).toMatchObject({ severity: 'critical', member: 'db1' });
+  });
+
   it('falls back to the DCS member list when no Patroni REST API answers', () => {
     const r = fakeHealthyReadings();
     r.sources.patroni = { source: 'patroni', key: 'patroni', error: 'every endpoint refused', failingSince: FAKE_NOW - 1000 };

@@ -156,4 +156,36 @@ describe('LiveClusterStore', () => {
     expect(history.length).toBe(5);
     expect(store.getLagHistory('db1')).toEqual([]);
   });
+
+  it("the cockpit's start-up: Patroni alone until the first frame with its answer is drawn (othersAfter), then every source and the watch", async () => {
+    const sources = new FakeClusterSources();
+    let drawn: () => void = () => undefined;
+    const othersAfter = new Promise<void>((resolve) => {
+      drawn = resolve;
+    });
+    store = new LiveClusterStore({ cluster, sources, pollIntervalMs: 20, patroniFirstMs: 60_000, othersAfter });
+    store.start();
+    await until('/cluster read twice', () => (sources.calls.patroni ?? 0) >= 2);
+    // Nothing else yet: not the DCS, not the members' REST and SQL that /cluster named, not the watch.
+    expect(Object.keys(sources.calls)).toEqual(['patroni']);
+    expect(sources.watcher).toBeUndefined();
+    expect(store.getSnapshot().leader).toBe('db1');
+    expect(store.getSnapshot().members.map((m) => m.name)).toEqual(['db1', 'db2', 'db3']);
+    drawn();
+    await store.whenFirstComplete();
+    expect(sources.calls.dcs).toBeGreaterThan(0);
+    expect(sources.calls['postgres:db2']).toBeGreaterThan(0);
+    expect(sources.watcher).toBeTypeOf('function');
+  });
+
+  it("the cockpit's start-up: the other sources wait patroniFirstMs at most when no frame comes", async () => {
+    const sources = new FakeClusterSources();
+    store = new LiveClusterStore({ cluster, sources, pollIntervalMs: 20, patroniFirstMs: 150, othersAfter: new Promise<void>(() => undefined) });
+    const started = performance.now();
+    store.start();
+    await store.whenFirstComplete();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    expect(sources.calls.dcs).toBeGreaterThan(0);
+    expect(sources.watcher).toBeTypeOf('function');
+  });
 });

@@ -1,3 +1,5 @@
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PatroniClient } from '../../src/services/patroni.js';
 import { labQuery, testLab } from '../support/lab.js';
@@ -179,6 +181,41 @@ describe('Patroni REST faults', () => {
     } finally {
       await client.close();
       await fake.close();
+    }
+  });
+
+  it('GET /patroni on a fresh HTTP/1.0 connection: refused, hung and chunked peers, and the auth header', async () => {
+    const refused = `http://127.0.0.1:${await unusedPort()}`;
+    const client = new PatroniClient({ endpoints: [refused], timeoutMs: 300, auth: { username: 'patroni', password: 's3cret-pw' } });
+    const hung = await fakePatroniServer(() => 'hang');
+    // A peer that answers chunked whatever the request says: asked again through the keep-alive client.
+    const chunked = net.createServer((socket) => {
+      socket.once('data', () => {
+        socket.end('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n10\r\n{"state":"runnin\r\n14\r\ng","role":"replica"}\r\n0\r\n\r\n');
+      });
+    });
+    await new Promise<void>((resolve) => chunked.listen(0, '127.0.0.1', resolve));
+    const chunkedUrl = `http://127.0.0.1:${(chunked.address() as AddressInfo).port}`;
+    const fine = await fakePatroniServer(() => ({ status: 503, body: '{"state":"stopped","role":"replica","timeline":2}' }));
+    try {
+      const error = await caught(client.getMemberStatus(`${refused}/patroni`));
+      expect(error).toMatchObject({ kind: 'unreachable', message: `Patroni REST ${refused} refused the connection` });
+      const started = Date.now();
+      const timeout = await caught(client.getMemberStatus(`${hung.url}/patroni`));
+      expect(timeout).toMatchObject({ kind: 'timeout', message: `Patroni REST ${hung.url} timed out after 300 ms` });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      const controller = new AbortController();
+      const pending = client.getMemberStatus(`${hung.url}/patroni`, { signal: controller.signal, timeoutMs: 10_000 });
+      controller.abort(new Error('operator left'));
+      await expect(pending).rejects.toThrow('operator left');
+      expect(await client.getMemberStatus(`${chunkedUrl}/patroni`)).toMatchObject({ state: 'running', role: 'replica' });
+      expect(await client.getMemberStatus(`${fine.url}/patroni`)).toMatchObject({ state: 'stopped', role: 'replica', timeline: 2 });
+      expect(fine.requests[0]).toMatchObject({ method: 'GET', url: '/patroni', authorization: `Basic ${Buffer.from('patroni:s3cret-pw').toString('base64')}` });
+    } finally {
+      await client.close();
+      await hung.close();
+      await fine.close();
+      await new Promise<void>((resolve) => chunked.close(() => resolve()));
     }
   });
 });

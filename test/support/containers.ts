@@ -118,6 +118,15 @@ export async function teardownStack(stack: ComposeStack): Promise<string[]> {
   return said;
 }
 
+/** The names of the engine's containers (running or not) that carry this label. */
+export async function containersLabelled(stack: ComposeStack, label: string): Promise<string[]> {
+  const socket = (stack.env.DOCKER_HOST as string).replace(/^unix:\/\//, '');
+  const filter = encodeURIComponent(JSON.stringify({ label: [label] }));
+  const listed = await run('curl', ['-fsS', '--max-time', '20', '--unix-socket', socket, `http://d/containers/json?all=true&filters=${filter}`]);
+  if (listed.code !== 0) throw new Error(`listing containers labelled ${label}: ${listed.stderr}`);
+  return (JSON.parse(listed.stdout) as Array<{ Names: string[] }>).flatMap((c) => c.Names);
+}
+
 /** Run a command in one of the stack's containers (as `user`); throws with its output when it fails. */
 export async function inContainer(stack: ComposeStack, container: string, argv: string[], user?: string): Promise<string> {
   const result = await stack.engine.exec(container, argv, { timeoutMs: 120_000, ...(user ? { user } : {}) });
