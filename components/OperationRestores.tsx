@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import type { SafetyCopy } from '../src/lab/restore-lab.js';
 import { useTheme } from './theme.js';
+import { safetyCopyLocation } from '../src/lab/restore-lab.js';
 
 /** One side restore as listed: its URI (never a password), where it comes from. */
 export interface RestoreRow {
@@ -42,7 +43,7 @@ export function OperationRestores({ restores, safetyCopies, showSafetyCopies = f
           <Text bold>Safety copies from earlier rewinds: {safetyCopies.length === 0 ? <Text dimColor>none</Text> : safetyCopies.length}</Text>
           {safetyCopies.map((c) => (
             <Text key={c.id} wrap="truncate" dimColor>
-              {`  ${c.id}  ${c.container ? `${c.container}:` : ''}${c.path}${c.reason ? `  (${c.reason})` : ''}`}
+              {`  ${c.id}  ${safetyCopyLocation(c)}${c.reason ? `  (${c.reason})` : ''}`}
             </Text>
           ))}
         </>

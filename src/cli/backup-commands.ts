@@ -1,11 +1,10 @@
-import { listSafetyCopies, removeSafetyCopy } from '../lab/restore-lab.js';
-import type { SafetyCopy } from '../lab/restore-lab.js';
+import { removeSafetyCopy, safetyCopyLocation } from '../lab/restore-lab.js';
 import { readLabTopology } from '../lab/lab.js';
 import { openCluster } from '../model/open.js';
 import type { ClusterSnapshot } from '../model/snapshot.js';
 import type { OperationRequest } from '../ops/operations.js';
 import type { OperationRun } from '../ops/runner.js';
-import { pitrResultLines } from '../ops/pitr.js';
+import { pitrResultLines, restoreListing } from '../ops/pitr.js';
 import type { PitrTargetInput } from '../ops/pitr-target.js';
 import { catalogFromView, describeWindow, formatBoth, recoveryWindowOf } from '../ops/pitr-target.js';
 import type { SideRestoreRecord } from '../services/restore.js';
@@ -195,15 +194,6 @@ async function backupsList(parsed: ParsedCommand, globals: GlobalOptions, io: Io
   }
 }
 
-function safetyCopiesOf(cluster: { name: string; lab?: { dir: string } | undefined }, copies: SafetyCopyRegistry): SafetyCopy[] {
-  if (!cluster.lab) return copies.list().filter((c) => c.cluster === cluster.name);
-  try {
-    return listSafetyCopies(readLabTopology(cluster.lab.dir));
-  } catch {
-    return [];
-  }
-}
-
 async function restoresCommand(parsed: ParsedCommand, globals: GlobalOptions, io: Io): Promise<number> {
   const [sub, id, ...extra] = parsed.positionals;
   if (sub !== undefined && sub !== 'remove' && sub !== 'list') throw new UsageError(`restores: unknown subcommand "${sub}"\n\n${helpText(BACKUP_SPECS.restores)}`);
@@ -226,7 +216,7 @@ async function restoresCommand(parsed: ParsedCommand, globals: GlobalOptions, io
     const inContainer = cluster.lab ? undefined : copies.get(id as string);
     if (inContainer) {
       await removeContainerSafetyCopy(copies, inContainer);
-      io.out(`removed safety copy ${inContainer.id} (${inContainer.container ?? ''}:${inContainer.path})`);
+      io.out(`removed safety copy ${inContainer.id} (${safetyCopyLocation(inContainer)})`);
       return OPS_EXIT.done;
     }
     const copy = cluster.lab ? removeSafetyCopy(readLabTopology(cluster.lab.dir), id as string) : undefined;
@@ -238,7 +228,7 @@ async function restoresCommand(parsed: ParsedCommand, globals: GlobalOptions, io
     return OPS_EXIT.refused;
   }
   const restores = registry.listLive().filter((r) => r.cluster === cluster.name);
-  const safetyCopies = safetyCopiesOf(cluster, copies);
+  const { safetyCopies } = restoreListing(cluster, io.env);
   if (parsed.values.json) {
     io.out(JSON.stringify({ schema: 'pgcockpit.restores/v1', cluster: cluster.name, restores: restores.map((r) => ({ ...r, uri: restoreUri(r) })), safetyCopies }, null, 2));
     return OPS_EXIT.done;
@@ -246,7 +236,7 @@ async function restoresCommand(parsed: ParsedCommand, globals: GlobalOptions, io
   io.out(restores.length ? 'Side restores:' : 'No side restore.');
   for (const r of restores) io.out(formatRestore(r));
   io.out(safetyCopies.length ? 'Safety copies (from cluster rewinds):' : 'No safety copy.');
-  for (const c of safetyCopies) io.out(`  ${c.id}  ${c.container ? `${c.container}:` : ''}${c.path}  ${c.createdAt}  ${c.reason}`);
+  for (const c of safetyCopies) io.out(`  ${c.id}  ${safetyCopyLocation(c)}  ${c.createdAt}  ${c.reason}`);
   return OPS_EXIT.done;
 }
 

@@ -99,6 +99,11 @@ export interface SafetyCopy {
   dockerSocket?: string;
 }
 
+/** Where a safety copy is: its path, prefixed by its container (`db1:/var/lib/…`) when it is in one. */
+export function safetyCopyLocation(copy: Pick<SafetyCopy, 'container' | 'path'>): string {
+  return `${copy.container ? `${copy.container}:` : ''}${copy.path}`;
+}
+
 const SAFETY_PREFIX = 'data.safety-';
 
 function metaFile(copyPath: string): string {

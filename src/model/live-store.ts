@@ -1,5 +1,6 @@
 import type { ClusterConfig } from '../config/schema.js';
 import type { BarmanBackup, CallOptions, DcsWatchEvent } from '../services/types.js';
+import { deadline } from '../services/errors.js';
 import type { DeriveContext, Readings } from './derive.js';
 import { deriveSnapshot, emptyReadings } from './derive.js';
 import type { EventLogFile } from './event-log.js';
@@ -100,8 +101,6 @@ export class LiveClusterStore implements ClusterStore {
   private readonly firstCompleteWaiters: Array<() => void> = [];
   private readonly incidents = new IncidentTracker();
   private leaderProbe: LeaderProbe | undefined;
-  /** The last answer of the leader probe that stood in for the leader's member poll. */
-  private probeFed: { member: string; at: number } | undefined;
   private writeProbe: WriteProbe | undefined;
 
   constructor(private readonly options: LiveStoreOptions) {
@@ -199,8 +198,6 @@ export class LiveClusterStore implements ClusterStore {
     this.addTask('dcs', 'fast', async (o) => {
       const previousTimeline = this.readings.dcs?.history.length;
       this.readings.dcs = await sources.dcs(o);
-      this.memberKeyShape.clear();
-      for (const [name, data] of Object.entries(this.readings.dcs.members)) this.memberKeyShape.set(`members/${name}`, memberShape(JSON.stringify(data)));
       this.reconcileMemberTasks();
       if (previousTimeline !== undefined && this.readings.dcs.history.length !== previousTimeline) this.triggerKey('history');
     });
@@ -310,11 +307,12 @@ export class LiveClusterStore implements ClusterStore {
    */
   private onDcsChange(event: DcsWatchEvent | undefined): void {
     if (event?.kind === 'disconnected') {
+      // Each failed reconnection says so again: only the fall from up to down wakes the reads (the loops then
+      // poll the DCS at the fast interval and keep their own back-off while etcd stays down).
+      const wasUp = this.watchConnected || !this.watchBroke;
       this.watchConnected = false;
       this.watchBroke = true;
-      // Back to polling the DCS at the fast interval (the loops pick the interval when they sleep).
-      this.triggerKey('dcs');
-      this.triggerKey('patroni');
+      if (wasUp) this.readScopeNow(false);
       return;
     }
     if (event?.kind === 'connected') {
@@ -324,9 +322,14 @@ export class LiveClusterStore implements ClusterStore {
     } else if (event && !this.significantDcsChange(event)) {
       return;
     }
+    this.readScopeNow(true);
+  }
+
+  /** Read the DCS and /cluster now (and every member's /patroni too when `members`). */
+  private readScopeNow(members: boolean): void {
     this.triggerKey('dcs');
     this.triggerKey('patroni');
-    for (const task of this.tasks.values()) if (task.key.startsWith('patroni:')) this.trigger(task);
+    if (members) for (const task of this.tasks.values()) if (task.key.startsWith('patroni:')) this.trigger(task);
   }
 
   private significantDcsChange(event: Extract<DcsWatchEvent, { kind: 'put' | 'delete' }>): boolean {
@@ -410,7 +413,6 @@ export class LiveClusterStore implements ClusterStore {
         // The probe's answer is the leader's /patroni: its member poll need not ask again.
         this.readings.memberStatus[leader] = rest.value;
         this.markSource(`patroni:${leader}`, probedAt, undefined);
-        this.probeFed = { member: leader, at: this.now() };
       }
       this.leaderProbe = {
         member: leader,
@@ -435,8 +437,8 @@ export class LiveClusterStore implements ClusterStore {
 
   /** The leader probe answered for this member within the poll interval: its /patroni is fresh. */
   private fedByProbe(member: string): boolean {
-    const fed = this.probeFed;
-    return fed !== undefined && fed.member === member && this.now() - fed.at < this.options.pollIntervalMs;
+    const probe = this.leaderProbe;
+    return probe !== undefined && probe.member === member && probe.restOk && this.now() - probe.at < this.options.pollIntervalMs;
   }
 
   /**
@@ -501,12 +503,9 @@ export class LiveClusterStore implements ClusterStore {
       task.again = false;
       const started = this.now();
       const timeoutMs = this.timeoutFor(task.key);
-      // The run's deadline, cleared when it ends (AbortSignal.timeout would fire later anyway, for nothing: an
+      // The run's deadline, disposed when it ends (AbortSignal.timeout would fire later anyway, for nothing: an
       // exception and an abort event per read, several reads a second).
-      const run = new AbortController();
-      const deadlineTimer = setTimeout(() => run.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
-      const onStop = () => run.abort(this.controller.signal.reason);
-      this.controller.signal.addEventListener('abort', onStop, { once: true });
+      const run = deadline(timeoutMs, this.controller.signal);
       const signal = run.signal;
       try {
         // A source that ignores its signal must not freeze its loop: past twice its timeout it is abandoned.
@@ -524,8 +523,7 @@ export class LiveClusterStore implements ClusterStore {
         task.failures += 1;
         this.markSource(task.key, started, describeError(error, timeoutMs));
       } finally {
-        clearTimeout(deadlineTimer);
-        this.controller.signal.removeEventListener('abort', onStop);
+        run.dispose();
         task.running = false;
       }
       task.completedOnce = true;

@@ -49,7 +49,7 @@ export function openCluster(
   try {
     // barman: false — no Barman reads in the store (a command that reads Barman itself, at its own time).
     const { barman: _barman, ...withoutBarman } = cluster;
-    sources = createServiceSources(options.barman === false ? withoutBarman : cluster, io.env, { oneShot: options.watchDcs === false });
+    sources = createServiceSources(options.barman === false ? withoutBarman : cluster, io.env);
   } catch (error) {
     io.err(`pgcockpit: cluster ${cluster.name}: ${(error as Error).message}`);
     return 2;

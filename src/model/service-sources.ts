@@ -22,8 +22,6 @@ import type { ClusterSources } from './sources.js';
 export function createServiceSources(
   cluster: ClusterConfig,
   env: NodeJS.ProcessEnv = process.env,
-  // (A one-shot command and the live cockpit now read etcd the same way: the option is kept for callers.)
-  _options: { oneShot?: boolean } = {},
 ): ClusterSources {
   const patroni = PatroniClient.fromConfig(cluster.patroni, env);
   const etcd = EtcdAdapter.fromConfig(cluster.etcd, env);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { auditEntries, formatTimelineMarkdown, modelEntries } from '../cli/timeline-command.js';
 import { EventLogFile } from './event-log.js';
+import { compactStamp } from '../util/units.js';
 
 export interface TimelineExportOptions {
   cluster: string;
@@ -23,7 +24,7 @@ export function writeTimelineExport(options: TimelineExportOptions): string {
   const entries = modelEntries(new EventLogFile(options.eventLogFile).read(options.sinceMs));
   if (fs.existsSync(options.auditFile)) entries.push(...auditEntries(fs.readFileSync(options.auditFile, 'utf8'), options.cluster, options.sinceMs));
   entries.sort((a, b) => a.at - b.at);
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = compactStamp(now);
   const file = path.join(options.dir, `pgcockpit-timeline-${options.cluster.replace(/[^A-Za-z0-9_.-]/g, '_')}-${stamp}.md`);
   fs.writeFileSync(file, formatTimelineMarkdown(options.cluster, entries, options.sinceMs), { flag: 'wx' });
   return file;

@@ -3,7 +3,7 @@ import { canRewindInContainers, containerMembers, containerRewindRequests, runCo
 import { SafetyCopyRegistry } from '../services/safety-copies.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { labArchiveCommand, labMemberRunning, listSafetyCopies, moveDataAside, startLabMember, stopLabMember, undoInstructions, wipeDcsScope } from '../lab/restore-lab.js';
+import { labArchiveCommand, labMemberRunning, listSafetyCopies, moveDataAside, startLabMember, stopLabMember, undoInstructions, wipeDcsScope, safetyCopyLocation } from '../lab/restore-lab.js';
 import type { SafetyCopy } from '../lab/restore-lab.js';
 import { labAccounts, labUp, readLabTopology } from '../lab/lab.js';
 import type { LabTopology } from '../lab/topology.js';
@@ -46,8 +46,9 @@ import { barmanTargetArgs, catalogFromView, describeTarget, describeWindow, done
 import { log, stepEnded, stepStarted, warning } from './steps.js';
 import type { OperationDefinition, OperationEvent, OperationPlan, OperationResult, PreconditionContext, Preconditions, Reason } from './types.js';
 import { PreconditionError } from './types.js';
-import { resumeAndVerifyRewind } from './rewind-verify.js';
+import { pauseForRewind, resumeAndVerifyRewind } from './rewind-steps.js';
 import { waitUntil } from './wait.js';
+import { compactStamp } from '../util/units.js';
 
 /**
  * Point-in-time recovery through Barman (runbook "PITR Workflow"), in two kinds:
@@ -195,12 +196,12 @@ export function rewindPlan(snapshot: ClusterSnapshot, params: PitrParams, contex
   const { validation, backup } = planBackup(snapshot, params, context);
   const members = snapshot.members.map((m) => m.name);
   const leader = snapshot.leader ?? members[0] ?? '?';
-  const inContainers = !context.cluster.lab ? containerMembers(context.cluster, snapshot) : undefined;
+  const inContainers = !context.cluster.lab && canRewindInContainers(context.cluster, snapshot) ? containerMembers(context.cluster, snapshot) : undefined;
   return {
     operation: 'rewind',
     summary: `rewind cluster ${context.cluster.name} to ${validation.target ? describeTarget(validation.target) : '?'} from backup ${backup?.id ?? '?'}: ${leader} restored as the new leader, ${members.filter((m) => m !== leader).join(', ') || 'no other member'} rebuilt from it`,
     checks: rewindPreconditions(snapshot, params, context),
-    requests: inContainers && context.cluster.barman?.transport.kind === 'docker' ? containerRewindRequests(context.cluster, inContainers, leader, backup?.id ?? '?') : [
+    requests: inContainers ? containerRewindRequests(context.cluster, inContainers, leader, backup?.id ?? '?') : [
       { method: 'PATCH', url: '/config', body: { pause: true }, purpose: 'pause the cluster' },
       { method: 'SIGNAL', url: `Patroni of ${members.join(', ')} (pids from lab.json)`, body: 'SIGTERM', purpose: 'stop every member' },
       { method: 'EXEC', url: `mv members/<m>/data members/<m>/data.safety-<stamp> (each member)`, purpose: 'keep a safety copy of every data directory' },
@@ -522,18 +523,11 @@ export async function* runRewind(context: OpsContext, params: PitrParams, signal
   yield stepEnded(context, preflight, 'done', `backup ${backup.id} → ${describeTarget(target)}; ${leaderName} becomes the leader`);
 
   const copies: SafetyCopy[] = [];
-  const stamp = new Date(context.now()).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = compactStamp(context.now());
   const howToUndo = () => (copies.length ? ` — to undo with the safety copies:\n  ${undoInstructions(topology, copies).join('\n  ')}` : ' — no data directory was moved yet: `pgcockpit lab up` brings the members back');
 
   try {
-    const pause = stepStarted(context, 'request:pause', 'Pause the cluster');
-    yield pause;
-    try {
-      await context.patroni.patchConfig({ pause: true }, { signal });
-      yield stepEnded(context, pause, 'done', 'maintenance mode: Patroni will not fail over while members stop');
-    } catch (error) {
-      yield stepEnded(context, pause, 'skipped', `not paused (${(error as Error).message}): every member stops next anyway`);
-    }
+    yield* pauseForRewind(context, signal, 'maintenance mode: Patroni will not fail over while members stop');
 
     const stop = stepStarted(context, 'request:stop', `Stop every member (${[...others, leader].map((m) => m.name).join(', ')})`);
     yield stop;
@@ -663,7 +657,7 @@ export function pitrResultLines(details: Record<string, unknown>): string[] {
   }
   if (Array.isArray(details.safetyCopies)) {
     lines.push('safety copies (kept until `pgcockpit restores remove ID`):');
-    for (const c of details.safetyCopies as SafetyCopy[]) lines.push(`  ${c.id}  ${c.container ? `${c.container}:` : ''}${c.path}`);
+    for (const c of details.safetyCopies as SafetyCopy[]) lines.push(`  ${c.id}  ${safetyCopyLocation(c)}`);
   }
   return lines;
 }

@@ -19,8 +19,9 @@ import type { PitrResult } from './pitr.js';
 import { log, stepEnded, stepStarted, warning } from './steps.js';
 import type { OperationEvent, Reason } from './types.js';
 import { PreconditionError } from './types.js';
-import { resumeAndVerifyRewind } from './rewind-verify.js';
+import { pauseForRewind, resumeAndVerifyRewind } from './rewind-steps.js';
 import { waitUntil } from './wait.js';
+import { compactStamp } from '../util/units.js';
 
 /**
  * The cluster rewind where the members and Barman run in containers (the compose stack), through the
@@ -195,7 +196,7 @@ export async function* runContainerRewind(
   const engine = new DockerEngine({ ...(socket ? { socket } : {}), env, timeoutMs: Math.max(cluster.docker?.timeoutMs ?? 5000, 30_000) }, 'docker');
   const leaderName = snapshot.leader && members.some((m) => m.name === snapshot.leader) ? snapshot.leader : (members[0] as ContainerMember).name;
   const addresses = memberAddresses(cluster);
-  const stamp = new Date(context.now()).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = compactStamp(context.now());
   const server = cluster.barman?.server as string;
   const reason = `rewind to ${describeTarget(target)} from backup ${backup.id}`;
 
@@ -257,14 +258,7 @@ export async function* runContainerRewind(
       : ` — no data directory was moved yet: \`docker start ${plans.map((p) => p.container).join(' ')}\` brings the members back (then \`pgcockpit resume\` if the cluster stays paused)`;
 
   try {
-    const pause = stepStarted(context, 'request:pause', 'Pause the cluster');
-    yield pause;
-    try {
-      await context.patroni.patchConfig({ pause: true }, { signal });
-      yield stepEnded(context, pause, 'done', 'maintenance mode: Patroni will not fail over, nor start a stopped PostgreSQL');
-    } catch (error) {
-      yield stepEnded(context, pause, 'skipped', `not paused (${(error as Error).message}): every member stops next anyway`);
-    }
+    yield* pauseForRewind(context, signal, 'maintenance mode: Patroni will not fail over, nor start a stopped PostgreSQL');
 
     const stop = stepStarted(context, 'request:stop', `Stop every member (${[...others, leader].map((m) => m.name).join(', ')}): PostgreSQL, then its container`);
     yield stop;

@@ -11,6 +11,7 @@ import type { OperationRequest } from './operations.js';
 import { definitionOf } from './operations.js';
 import type { OperationEvent, OperationName, OperationPlan, OperationResult, PreconditionContext, Preconditions, Reason, RunningOperationInfo, StepEvent } from './types.js';
 import { PreconditionError } from './types.js';
+import { compactStamp } from '../util/units.js';
 
 /**
  * The one place operations run: it checks their preconditions (and its own: read-only mode, another
@@ -316,7 +317,7 @@ function applyEvent(run: OperationRun, event: OperationEvent, capacity: number):
 }
 
 function newRunId(at: number): string {
-  return `${new Date(at).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${crypto.randomBytes(3).toString('hex')}`;
+  return `${compactStamp(at)}-${crypto.randomBytes(3).toString('hex')}`;
 }
 
 function summarizeParams(params: Record<string, unknown>): string {

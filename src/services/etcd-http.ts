@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
@@ -204,17 +205,8 @@ export class EtcdHttpReader {
         // Reconnect at once after a stream that was up; back off while the endpoints keep failing.
         failures += 1;
         const wait = Math.min(WATCH_RETRY_MAX_MS, WATCH_RETRY_MS * 2 ** (failures - 1));
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
-          controller.signal.addEventListener(
-            'abort',
-            () => {
-              clearTimeout(timer);
-              resolve();
-            },
-            { once: true },
-          );
-        });
+        // (The timer's own abort handling: no listener left on the signal per retry.)
+        await sleep(wait, undefined, { signal: controller.signal }).catch(() => undefined);
       }
     })();
     return async () => {

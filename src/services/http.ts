@@ -161,15 +161,15 @@ export async function httpGetOnce(call: HttpGetOnce, fallback: Dispatcher): Prom
       const finish = (error: unknown, answer?: HttpAnswer) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
-        call.signal?.removeEventListener('abort', onAbort);
+        limit.dispose();
         socket.destroy();
         if (answer) resolve(answer);
         else reject(error instanceof Error ? error : new Error(String(error)));
       };
-      const timer = setTimeout(() => finish(timeoutError(call.source, what, endpoint, call.timeoutMs)), call.timeoutMs);
-      const onAbort = () => finish(call.signal?.reason);
-      call.signal?.addEventListener('abort', onAbort, { once: true });
+      const limit = deadline(call.timeoutMs, call.signal);
+      const onAbort = () => finish(limit.timedOut() ? timeoutError(call.source, what, endpoint, call.timeoutMs) : call.signal?.reason);
+      if (limit.signal.aborted) onAbort();
+      else limit.signal.addEventListener('abort', onAbort, { once: true });
       socket.once(secure ? 'secureConnect' : 'connect', () => socket.write(requestText));
       socket.on('data', (chunk: Buffer) => {
         received += chunk.length;

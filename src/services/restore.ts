@@ -8,11 +8,13 @@ import { isPortFree } from '../lab/ports.js';
 import { PG_BIN_DIR } from '../lab/prerequisites.js';
 import type { RunAs } from '../lab/processes.js';
 import { isJustStartedProcessRunning, isOurProcessAlive, lookupUser, spawnDaemon, stopProcess, tailFile } from '../lab/processes.js';
+import { JsonRegistry } from './json-registry.js';
 import type { BarmanAdapter } from './barman.js';
 import { DockerEngine } from './docker.js';
 import { PostgresMemberClient } from './postgres.js';
 import type { CallOptions } from './types.js';
 import { ServiceError } from './types.js';
+import { compactStamp } from '../util/units.js';
 
 /**
  * The I/O of a restore from Barman: `barman recover` into a new directory (as Barman's account, through
@@ -75,7 +77,7 @@ export function restoresDir(cluster: ClusterConfig, env: NodeJS.ProcessEnv = pro
 }
 
 export function newRestoreId(now: number): string {
-  return `r${new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-')}-${crypto.randomBytes(2).toString('hex')}`;
+  return `r${compactStamp(now).replace('T', '-')}-${crypto.randomBytes(2).toString('hex')}`;
 }
 
 /** The password's reference as the operator reads it, never the password. */
@@ -93,45 +95,15 @@ export function restoreUri(record: Pick<SideRestoreRecord, 'user' | 'host' | 'po
 
 // ------------------------------------------------------------------ registry
 
-export class RestoreRegistry {
-  readonly file: string;
-  constructor(readonly dir: string) {
-    this.file = path.join(dir, 'restores.json');
-  }
-
-  list(): SideRestoreRecord[] {
-    try {
-      const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { version?: number; restores?: SideRestoreRecord[] };
-      return Array.isArray(parsed.restores) ? parsed.restores : [];
-    } catch {
-      return [];
-    }
+export class RestoreRegistry extends JsonRegistry<SideRestoreRecord> {
+  constructor(dir: string) {
+    super(dir, 'restores.json', 'restores');
   }
 
   /** Each record with its status as of now (a throwaway whose process is gone is `stopped`). */
   listLive(): SideRestoreRecord[] {
     // A restore in a container is not a process of this machine: its recorded status stands.
     return this.list().map((r) => ({ ...r, status: r.status === 'running' && !r.container && !throwawayAlive(r) ? 'stopped' : r.status }));
-  }
-
-  get(id: string): SideRestoreRecord | undefined {
-    return this.list().find((r) => r.id === id);
-  }
-
-  put(record: SideRestoreRecord): void {
-    const all = this.list().filter((r) => r.id !== record.id);
-    this.write([...all, record]);
-  }
-
-  remove(id: string): void {
-    this.write(this.list().filter((r) => r.id !== id));
-  }
-
-  private write(restores: SideRestoreRecord[]): void {
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o755 });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, `${JSON.stringify({ version: 1, restores }, null, 2)}\n`, { mode: 0o644 });
-    fs.renameSync(tmp, this.file);
   }
 }
 

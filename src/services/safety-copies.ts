@@ -1,7 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { SafetyCopy } from '../lab/restore-lab.js';
 import { DockerEngine } from './docker.js';
+import { JsonRegistry } from './json-registry.js';
 import { ServiceError } from './types.js';
 
 /**
@@ -14,38 +13,9 @@ import { ServiceError } from './types.js';
 
 export const SAFETY_SUFFIX = '.safety-';
 
-export class SafetyCopyRegistry {
-  readonly file: string;
-  constructor(readonly dir: string) {
-    this.file = path.join(dir, 'safety-copies.json');
-  }
-
-  list(): SafetyCopy[] {
-    try {
-      const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { copies?: SafetyCopy[] };
-      return Array.isArray(parsed.copies) ? parsed.copies : [];
-    } catch {
-      return [];
-    }
-  }
-
-  get(id: string): SafetyCopy | undefined {
-    return this.list().find((c) => c.id === id);
-  }
-
-  put(copy: SafetyCopy): void {
-    this.write([...this.list().filter((c) => c.id !== copy.id), copy]);
-  }
-
-  remove(id: string): void {
-    this.write(this.list().filter((c) => c.id !== id));
-  }
-
-  private write(copies: SafetyCopy[]): void {
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o755 });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, `${JSON.stringify({ version: 1, copies }, null, 2)}\n`, { mode: 0o644 });
-    fs.renameSync(tmp, this.file);
+export class SafetyCopyRegistry extends JsonRegistry<SafetyCopy> {
+  constructor(dir: string) {
+    super(dir, 'safety-copies.json', 'copies');
   }
 }
 

@@ -49,3 +49,8 @@ export function formatLsn(position: number): string {
   const low = position - high * 0x1_0000_0000;
   return `${high.toString(16).toUpperCase()}/${low.toString(16).toUpperCase()}`;
 }
+
+/** An instant as a compact UTC stamp for names: 20261122T061200Z. */
+export function compactStamp(at: number): string {
+  return new Date(at).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}

@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { clusterSchema } from '../../src/config/schema.js';
 import { LiveClusterStore } from '../../src/model/live-store.js';
 import type { ClusterSources } from '../../src/model/sources.js';
 import type { BarmanBackup, DcsView } from '../../src/services/types.js';
 import { waitFor } from '../../src/util/wait.js';
-import { fakeHealthyReadings } from '../model/fake-readings.js';
+import { fakeHealthyReadings, fakeStoreCluster } from '../model/fake-readings.js';
 
 /**
  * A verified backup handed to the store (recordBackup, what the backup operation does with the backup.info
@@ -43,14 +42,7 @@ class Sources implements ClusterSources {
   close = async () => undefined;
 }
 
-const cluster = clusterSchema.parse({
-  name: 'lab',
-  scope: 'patroni1',
-  patroni: { endpoints: ['http://127.0.0.1:8001'], timeoutMs: 300 },
-  etcd: { endpoints: ['http://127.0.0.1:2379'], timeoutMs: 300 },
-  postgres: { timeoutMs: 300 },
-  barman: { server: 'patroni1', transport: { kind: 'local' }, timeoutMs: 5000 },
-});
+const cluster = fakeStoreCluster({ barman: { server: 'patroni1', transport: { kind: 'local' }, timeoutMs: 5000 } });
 
 let store: LiveClusterStore | undefined;
 afterEach(async () => {

@@ -40,19 +40,21 @@ const LISTING: RestoreListing = {
   safetyCopies: [{ id: 'db1-20250301T000000Z', member: 'db1', path: '/lab/members/db1/data.safety-20250301T000000Z', from: '/lab/members/db1/data', createdAt: '', reason: 'rewind to …' }],
 };
 
-function renderCockpit(runner: FakeRunner, snapshot: ClusterSnapshot) {
-  return renderInk(
+/** The cockpit on the lab's FAKE snapshot with a FAKE runner, its first frame drawn. */
+async function openCockpit() {
+  const snapshot = fakeLabSnapshot();
+  const runner = new FakeRunner(snapshot);
+  const ui = renderInk(
     <App store={new FakeClusterStore(snapshot)} mode="cockpit" readOnly={false} batchMs={0} tickMs={0} runnerBatchMs={0} clock={() => FAKE_NOW} operations={runner} listRestores={() => LISTING} />,
     { columns: 160, rows: 48 },
   );
+  await ui.waitForFrame('Members');
+  return { runner, ui };
 }
 
 describe('the PITR dialog', () => {
   it('t → kind → a refused target says why with the window and stays → a valid one → backup → side restore → review → y runs it', async () => {
-    const snapshot = fakeLabSnapshot();
-    const runner = new FakeRunner(snapshot);
-    const ui = renderCockpit(runner, snapshot);
-    await ui.waitForFrame('Members');
+    const { runner, ui } = await openCockpit();
     let frame = await ui.pressAndWaitFor('t', 'choose the target');
     expect(frame).toContain('Recovery window:');
     expect(frame).toContain('r20250314-110000Z-abcd');
@@ -102,10 +104,7 @@ describe('the PITR dialog', () => {
   });
 
   it('the rewind: the cluster name typed, the safety copies listed', async () => {
-    const snapshot = fakeLabSnapshot();
-    const runner = new FakeRunner(snapshot);
-    const ui = renderCockpit(runner, snapshot);
-    await ui.waitForFrame('Members');
+    const { runner, ui } = await openCockpit();
     await ui.pressAndWaitFor('t', 'choose the target');
     // The last kind: end of backup (no value to type).
     for (const next of ['an LSN', 'a transaction id', 'a restore point name', 'the end of a backup']) await ui.pressAndWaitFor(KEYS.down, `❯ ${next}`);
@@ -122,10 +121,7 @@ describe('the PITR dialog', () => {
   });
 
   it('b opens the backup dialog: y/N', async () => {
-    const snapshot = fakeLabSnapshot();
-    const runner = new FakeRunner(snapshot);
-    const ui = renderCockpit(runner, snapshot);
-    await ui.waitForFrame('Members');
+    const { runner, ui } = await openCockpit();
     const frame = await ui.pressAndWaitFor('b', 'Barman backup');
     expect(frame).toContain('[y/N]');
     await ui.pressAndWaitFor('y', 'running for');

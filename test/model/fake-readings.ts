@@ -1,4 +1,5 @@
-import { thresholdsSchema } from '../../src/config/schema.js';
+import type { ClusterConfig } from '../../src/config/schema.js';
+import { clusterSchema, thresholdsSchema } from '../../src/config/schema.js';
 import type { DeriveContext, Readings } from '../../src/model/derive.js';
 import type { PatroniClusterMember, PostgresMemberStatus, ReplicationRow } from '../../src/services/types.js';
 
@@ -134,3 +135,18 @@ export function fakeContext(overrides: Partial<DeriveContext> = {}): DeriveConte
 }
 
 export { fakeReplication };
+
+/**
+ * The cluster a store over FAKE sources is opened for: the lab's shape (scope patroni1), short timeouts;
+ * `extra` adds sections (e.g. barman).
+ */
+export function fakeStoreCluster(extra: Record<string, unknown> = {}): ClusterConfig {
+  return clusterSchema.parse({
+    name: 'lab',
+    scope: 'patroni1',
+    patroni: { endpoints: ['http://127.0.0.1:8001'], timeoutMs: 300 },
+    etcd: { endpoints: ['http://127.0.0.1:2379'], timeoutMs: 300 },
+    postgres: { timeoutMs: 300 },
+    ...extra,
+  });
+}

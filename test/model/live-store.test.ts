@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { clusterSchema } from '../../src/config/schema.js';
 import { LiveClusterStore } from '../../src/model/live-store.js';
 import type { ClusterSources } from '../../src/model/sources.js';
 import type { CallOptions, DcsView } from '../../src/services/types.js';
 import { waitFor } from '../../src/util/wait.js';
-import { fakeHealthyReadings } from './fake-readings.js';
+import { fakeHealthyReadings, fakeStoreCluster } from './fake-readings.js';
 
 /**
  * FAKE sources for the poller's own logic (skip-while-busy, back-off, staleness, the watch trigger);
@@ -50,13 +49,7 @@ class FakeClusterSources implements ClusterSources {
   close = async () => undefined;
 }
 
-const cluster = clusterSchema.parse({
-  name: 'lab',
-  scope: 'patroni1',
-  patroni: { endpoints: ['http://127.0.0.1:8001'], timeoutMs: 300 },
-  etcd: { endpoints: ['http://127.0.0.1:2379'], timeoutMs: 300 },
-  postgres: { timeoutMs: 300 },
-});
+const cluster = fakeStoreCluster();
 
 let store: LiveClusterStore | undefined;
 afterEach(async () => {

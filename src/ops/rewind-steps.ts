@@ -5,6 +5,22 @@ import type { OperationEvent } from './types.js';
 import { waitUntil } from './wait.js';
 
 /**
+ * The first step of a cluster rewind, the same on the native lab and on containers: pause the cluster (a
+ * failure to pause is said and skipped: every member stops next anyway). `pausedText` says what pausing buys
+ * on that kind of cluster.
+ */
+export async function* pauseForRewind(context: OpsContext, signal: AbortSignal, pausedText: string): AsyncGenerator<OperationEvent> {
+  const pause = stepStarted(context, 'request:pause', 'Pause the cluster');
+  yield pause;
+  try {
+    await context.patroni.patchConfig({ pause: true }, { signal });
+    yield stepEnded(context, pause, 'done', pausedText);
+  } catch (error) {
+    yield stepEnded(context, pause, 'skipped', `not paused (${(error as Error).message}): every member stops next anyway`);
+  }
+}
+
+/**
  * The last two steps of a cluster rewind, the same on the native lab and on containers: resume (the fresh
  * cluster state starts from bootstrap.dcs, which may say paused), then verify — a write through the HAProxy
  * write port and Barman archiving on the leader's new timeline (a warning, not a failure, when its last
