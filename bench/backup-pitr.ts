@@ -23,6 +23,8 @@
  * deleted, and before each run the page cache's dirty pages are written out (`sync`), both untimed: every run
  * copies and restores the same amount and starts with no other run's writes pending. pgcockpit and Barman
  * each run once untimed first (Node's compile cache, Python's bytecode, the first backup's WAL wait).
+ * pgcockpit's runs write their start-up trace (PGCOCKPIT_TRACE_STARTUP): the medians of its phases (modules and
+ * config loaded, the store's sources read, the first step) are printed beside its parts.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -67,6 +69,8 @@ interface Ran {
   /** Epoch ms when the process was spawned and when it closed. */
   spawnedAt: number;
   closedAt: number;
+  /** A pgcockpit run's start-up trace (PGCOCKPIT_TRACE_STARTUP): ms since its process started, by phase (the first of each). */
+  marks?: Record<string, number>;
 }
 
 function run(command: string, args: string[], env: Record<string, string> = {}): Promise<Ran> {
@@ -104,9 +108,16 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; seconds: nu
  * A pgcockpit command. Refused because the cluster's state could not be read (every source timed out: the
  * machine is overloaded) is said and tried again, at most twice; the failed try is not timed.
  */
+const traceFile = path.join(dir, `bench-trace-${process.pid}.txt`);
+
 async function cli(args: string[]): Promise<Ran> {
   for (let attempt = 1; ; attempt++) {
-    const result = await run(process.execPath, [cockpitBin, ...args]);
+    fs.rmSync(traceFile, { force: true });
+    const result: Ran = await run(process.execPath, [cockpitBin, ...args], { PGCOCKPIT_TRACE_STARTUP: traceFile });
+    result.marks = {};
+    for (const [at, ...phase] of (fs.existsSync(traceFile) ? fs.readFileSync(traceFile, 'utf8') : '').split('\n').map((line) => line.split(' '))) {
+      if (at && phase.length) result.marks[phase.join(' ')] ??= Number(at);
+    }
     if (attempt < 3 && result.code === 1 && result.stdout.includes('"state-unknown"')) {
       log(`  (pgcockpit ${args[0] ?? ''} refused: the cluster's state could not be read in time, load ${os.loadavg()[0]?.toFixed(1)}; again)`);
       continue;
@@ -130,6 +141,7 @@ interface Parts {
   startup: number;
   steps: Record<string, number>;
   exit: number;
+  marks: Record<string, number>;
 }
 
 function partsOf(ran: Ran): Parts {
@@ -138,7 +150,19 @@ function partsOf(ran: Ran): Parts {
   for (const step of doc.steps) steps[step.id] = (step.durationMs ?? 0) / 1000;
   const first = doc.steps[0];
   const lastEnd = Math.max(...doc.steps.map((s) => Date.parse(s.startedAt) + (s.durationMs ?? 0)));
-  return { startup: first ? (Date.parse(first.startedAt) - ran.spawnedAt) / 1000 : 0, steps, exit: Number.isFinite(lastEnd) ? (ran.closedAt - lastEnd) / 1000 : 0 };
+  return { startup: first ? (Date.parse(first.startedAt) - ran.spawnedAt) / 1000 : 0, steps, exit: Number.isFinite(lastEnd) ? (ran.closedAt - lastEnd) / 1000 : 0, marks: ran.marks ?? {} };
+}
+
+/** The start-up's phases from the trace (src/cli/run-operation.ts marks them; an older build may mark fewer). */
+const STARTUP_PHASES = ['main', 'config parsed', 'store started', 'sources read', 'step preflight started'];
+
+/** Each phase's median over the runs, in ms since the process started: "main 66, config parsed 223, …". */
+function describePhases(runs: Parts[]): string {
+  const phases = STARTUP_PHASES.flatMap((phase) => {
+    const at = runs.flatMap((parts) => (parts.marks[phase] === undefined ? [] : [parts.marks[phase]]));
+    return at.length ? [`${phase} ${median(at).toFixed(0)}`] : [];
+  });
+  return phases.length ? `start-up phases (ms since the process started): ${phases.join(', ')}` : 'start-up phases: not traced by this build';
 }
 
 function describeParts(parts: Parts): string {
@@ -294,6 +318,7 @@ try {
     `  pgcockpit's own:    start-up ${median(col((r) => r.ourBackupParts.startup)).toFixed(2)} s, preflight ${median(col((r) => step(r.ourBackupParts, 'preflight'))).toFixed(2)} s, ` +
       `verification ${median(col((r) => step(r.ourBackupParts, 'verify'))).toFixed(2)} s, exit ${median(col((r) => r.ourBackupParts.exit)).toFixed(2)} s`,
   );
+  log(`  ${describePhases(rounds.map((r) => r.ourBackupParts))}`);
   log(compare('side restore:        ', col((r) => r.rawByHand), col((r) => r.ourRestore)));
   log(compare('  its recover step:  ', col((r) => r.rawRecover), col((r) => step(r.ourRestoreParts, 'recover'))));
   log(
@@ -301,8 +326,10 @@ try {
       `configure + start ${median(col((r) => step(r.ourRestoreParts, 'configure') + step(r.ourRestoreParts, 'start'))).toFixed(2)} s, ` +
       `replay to promotion ${median(col((r) => step(r.ourRestoreParts, 'recovery'))).toFixed(2)} s, exit ${median(col((r) => r.ourRestoreParts.exit)).toFixed(2)} s`,
   );
+  log(`  ${describePhases(rounds.map((r) => r.ourRestoreParts))}`);
   log(`load average (1 min): ${rounds.map((r) => r.load.toFixed(1)).join(', ')} at the rounds' starts; now ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
 } finally {
+  fs.rmSync(traceFile, { force: true });
   if (createdDb && topology && !values.keep) {
     await run(path.join(PG_BIN_DIR, 'psql'), ['-Atc', `DROP DATABASE IF EXISTS ${BENCH_DB}`], { PGHOST: topology.host, PGPORT: String(topology.haproxy.writePort), PGUSER: 'postgres', PGDATABASE: 'postgres', PGPASSWORD: labSuperuserPassword(topology) });
   }

@@ -32,3 +32,9 @@ export function summary(label: string, values: number[], unit = 'ms'): string {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   return `${label.padEnd(44)} n=${values.length}  p50 ${percentile(values, 50).toFixed(0)} ${unit}  p95 ${percentile(values, 95).toFixed(0)} ${unit}  mean ${mean.toFixed(0)} ${unit}`;
 }
+
+/** The Node flags bin/pgcockpit.js's shebang gives Node (`#!/usr/bin/env -S node <flags>`): how the installed `pgcockpit` starts. */
+export function launcherFlags(bin: string): string[] {
+  const first = fs.readFileSync(bin, 'utf8').split('\n', 1)[0] ?? '';
+  return (/^#!.*\bnode\b(.*)$/.exec(first)?.[1]?.trim() ?? '').split(/\s+/).filter(Boolean);
+}

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { packageRoot } from '../src/util/package-root.js';
 import { killAllTmux, TmuxSession } from '../test/support/tmux.js';
-import { benchLab } from './bench-lab.js';
+import { benchLab, launcherFlags } from './bench-lab.js';
 
 const { values } = parseArgs({
   options: {
@@ -91,15 +91,10 @@ const labDir = topology.options.dir;
 const bin = path.join(packageRoot(), 'bin', 'pgcockpit.js');
 const patroniYml = path.join(topology.members[0]?.dir ?? '', 'patroni.yml');
 /** The Node flags on bin/pgcockpit.js's shebang line (`#!/usr/bin/env -S node <flags>`). */
-function launcherFlags(): string {
-  const first = fs.readFileSync(bin, 'utf8').split('\n', 1)[0] ?? '';
-  return /^#!.*\bnode\b(.*)$/.exec(first)?.[1]?.trim() ?? '';
-}
-
 const load = spawn(process.execPath, [bin, 'lab', 'load', '--dir', labDir, '--rate', '50'], { stdio: 'ignore' });
 try {
   // By default the flags bin/pgcockpit.js's shebang gives Node (how the installed `pgcockpit` starts).
-  const nodeFlags = (values['node-flags'] || launcherFlags()).split(/\s+/).filter(Boolean);
+  const nodeFlags = values['node-flags'] ? values['node-flags'].split(/\s+/).filter(Boolean) : launcherFlags(bin);
   const cockpit = await TmuxSession.start({ ...size, command: [process.execPath, ...nodeFlags, bin, '--config', path.join(labDir, 'pgcockpit.yaml')] });
   const patronictl = await TmuxSession.start({
     ...size,

@@ -1,7 +1,7 @@
 import { memo } from 'react';
 import { Transform } from 'ink';
 import chalk from 'chalk';
-import stringWidth from 'string-width';
+import { stringWidth } from '../src/ui/string-width.js';
 import type { Theme, Tone } from './theme.js';
 import { useTheme } from './theme.js';
 

@@ -82,6 +82,20 @@ const inkOutput = {
   },
 };
 
+/**
+ * Ink and its helpers (wrap-ansi, cli-truncate, widest-line, slice-ansi) measure with src/ui/string-width.ts in
+ * place of string-width: the same widths, without building string-width's segmenter and emoji expression at every
+ * start (it loads string-width itself when a string needs it), as src/ui/ink-hooks.ts does for dist/src/.
+ */
+const stringWidthFast = {
+  name: 'string-width-fast',
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, (args) =>
+      /[\\/]node_modules[\\/]/.test(args.importer) ? { path: path.join(root, 'src', 'ui', 'string-width.ts') } : undefined,
+    );
+  },
+};
+
 const started = performance.now();
 fs.rmSync(staging, { recursive: true, force: true });
 const result = await build({
@@ -99,7 +113,7 @@ const result = await build({
   define: { 'process.env.NODE_ENV': '"production"' },
   // The CommonJS packages inside (pg, undici…) require Node's built-in modules: give the ESM chunks a require.
   banner: { js: "import { createRequire as __pgcockpitCreateRequire } from 'node:module'; const require = __pgcockpitCreateRequire(import.meta.url);" },
-  plugins: [yogaWithoutFetch, undiciAgentAndRequest, inkOutput],
+  plugins: [yogaWithoutFetch, undiciAgentAndRequest, inkOutput, stringWidthFast],
   sourcemap: 'linked',
   legalComments: 'none',
   metafile: true,

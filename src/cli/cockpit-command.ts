@@ -7,6 +7,7 @@ import { EventLogFile } from '../model/event-log.js';
 import { openCluster } from '../model/open.js';
 import type { ClusterStore } from '../model/store.js';
 import type { OperationRunner } from '../ops/runner.js';
+import { traceStartup } from '../util/startup-trace.js';
 
 export const COCKPIT_SPEC: CommandSpec = {
   name: 'pgcockpit',
@@ -47,6 +48,7 @@ export async function cockpitCommand(mode: 'cockpit' | 'watch', argv: string[], 
   const opened = openCluster(globals, io, { eventLog: true, patroniFirstMs: 1000, othersAfter: firstFrame });
   if (typeof opened === 'number') return opened;
   const { store, cluster, config } = opened;
+  traceStartup('config loaded, store started');
   store.start();
   try {
     const [{ runCockpit }, { writeTimelineExport }, { AuditLog, auditLogPath, clusterSecrets }, { createOpsContext }, { restoreListing }, { OperationRunner }] = await Promise.all([
@@ -57,6 +59,7 @@ export async function cockpitCommand(mode: 'cockpit' | 'watch', argv: string[], 
       import('../ops/pitr.js'),
       import('../ops/runner.js'),
     ]);
+    traceStartup('cockpit loaded');
     const readOnly = globals.readOnly || mode === 'watch';
     const auditFile = auditLogPath(config, io.env);
     // The runner: read-only in watch mode and with --read-only (it refuses every operation; the keys are hidden).
@@ -78,6 +81,7 @@ export async function cockpitCommand(mode: 'cockpit' | 'watch', argv: string[], 
     // Patroni usually answered while the UI loaded; if not, give it a moment before drawing: a first frame saying
     // "waiting for Patroni" would cost as much as the one with the members right after it.
     await patroniRead(store, FIRST_READ_WAIT_MS);
+    traceStartup(store.getSnapshot().sources.patroni === undefined ? 'patroni not read yet' : 'patroni read');
     await runCockpit(store, { mode, readOnly, ...(operations ? { operations } : {}), exportTimeline, listRestores, onFirstFrame: firstFrameDrawn });
     return 0;
   } finally {

@@ -1,6 +1,7 @@
 import type { Io } from './args.js';
 import { UsageError, processIo } from './args.js';
 import { extractGlobalOptions } from './global-options.js';
+import { traceStartup } from '../util/startup-trace.js';
 
 // Commands are imported when they run: `--help`, `status` or `lab` do not pay for Ink, React or the
 // operations layer at start-up.
@@ -33,15 +34,23 @@ export function mainHelp(): string {
     '',
     'Usage: pgcockpit [command] [options]    (pgcockpit <command> --help)',
     '',
-    'Global options: --config FILE, --cluster NAME, --read-only',
+    'Global options: --config FILE, --cluster NAME, --read-only    (--version: the version)',
     '',
     'Commands:',
     ...COMMANDS.map(([name, text]) => `  ${name.padEnd(10)} ${text}`),
   ].join('\n');
 }
 
+/** "pgcockpit 0.1.0 (Node v24.9.0)": the package's version, and the Node it runs on. */
+export async function versionText(): Promise<string> {
+  const [{ default: fs }, { default: path }, { packageRoot }] = await Promise.all([import('node:fs'), import('node:path'), import('../util/package-root.js')]);
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version?: string };
+  return `pgcockpit ${pkg.version ?? 'unknown'} (Node ${process.version})`;
+}
+
 /** The CLI entry: dispatches to a command and returns its exit code. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  traceStartup('main');
   try {
     const { globals, rest: args } = extractGlobalOptions(argv);
     const [command, ...rest] = args;
@@ -50,6 +59,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       case '--help':
       case 'help':
         io.out(mainHelp());
+        return 0;
+      case '-V':
+      case '--version':
+      case 'version':
+        io.out(await versionText());
         return 0;
       case 'lab':
         return await (await import('./lab-command.js')).labCommand(rest, io);

@@ -11,6 +11,7 @@ import type { OperationEvent, OperationPlan, Preconditions } from '../ops/types.
 import type { Io, ParsedCommand } from './args.js';
 import type { GlobalOptions } from './global-options.js';
 import { GLOBAL_OPTION_HELP } from './global-options.js';
+import { traceStartup } from '../util/startup-trace.js';
 
 /**
  * The one flow of an operation from the command line, shared by the cluster operations (ops-commands.ts)
@@ -126,8 +127,11 @@ export function runDocument(cluster: string, run: OperationRun): Record<string, 
 export async function runOperationCommand(request: OperationRequest, parsed: ParsedCommand, globals: GlobalOptions, io: Io, options: RunOperationOptions = {}): Promise<number> {
   const json = parsed.values.json === true;
   const name = request.operation;
-  // No leader probe (incident mode's 2-per-second REST and SQL pings): a one-shot command has no incident to follow.
-  const opened = openCluster(globals, io, { leaderProbe: false, ...options.open });
+  const definition = definitionOf(request);
+  // No leader probe (incident mode's 2-per-second REST and SQL pings): a one-shot command has no incident to
+  // follow. An operation that declares what it reads of the store gets a store of those sources only.
+  const reads = definition.reads;
+  const opened = openCluster(globals, io, { leaderProbe: false, ...options.open, ...(reads ? { only: reads } : {}) });
   if (typeof opened === 'number') return OPS_EXIT.failed;
   const { store, cluster, config } = opened;
   let context: ReturnType<typeof createOpsContext> | undefined;
@@ -137,7 +141,9 @@ export async function runOperationCommand(request: OperationRequest, parsed: Par
   const stopStore = () => (stopping ??= store.stop().catch(() => undefined));
   try {
     store.start();
-    await store.whenFirstComplete();
+    traceStartup('store started');
+    await (reads ? store.whenSourcesRead(reads) : store.whenFirstComplete());
+    traceStartup('sources read');
     try {
       context = createOpsContext(cluster, store, { env: io.env });
     } catch (error) {
@@ -160,8 +166,8 @@ export async function runOperationCommand(request: OperationRequest, parsed: Par
       return plan.checks.blockers.length ? OPS_EXIT.refused : OPS_EXIT.done;
     }
 
-    const definition = definitionOf(request);
     const checks = runner.check(request);
+    traceStartup('checked');
     if (checks.blockers.length === 0) {
       io.err(`${name}: ${runner.plan(request).summary}`);
       for (const line of formatChecks(checks)) io.err(line);
@@ -189,10 +195,12 @@ export async function runOperationCommand(request: OperationRequest, parsed: Par
     process.once('SIGINT', onSignal);
     const run = await runner.run(request, {
       onEvent: (event) => {
+        if (event.type === 'step') traceStartup(`step ${event.id} ${event.status}`);
         const line = formatEvent(event, Date.now());
         if (line) io.err(line);
       },
     });
+    traceStartup('run ended');
     if (json) {
       io.out(JSON.stringify(runDocument(cluster.name, run), null, 2));
     } else if (run.status === 'done') {
@@ -209,5 +217,6 @@ export async function runOperationCommand(request: OperationRequest, parsed: Par
     process.removeListener('SIGINT', onSignal);
     await context?.close().catch(() => undefined);
     await stopStore();
+    traceStartup('closed');
   }
 }

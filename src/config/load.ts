@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { defaultLabDir } from '../lab/topology.js';
 import type { PgcockpitConfig, SecretRef } from './schema.js';
 import { configSchema } from './schema.js';
+import { traceStartup } from '../util/startup-trace.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -54,7 +54,7 @@ export function parseConfig(text: string, file: string): PgcockpitConfig {
   if (!result.success) {
     throw new ConfigError(
       file,
-      result.error.issues.map((issue: z.core.$ZodIssue) => {
+      result.error.issues.map((issue) => {
         const node = doc.getIn(issue.path as Array<string | number>, true) as { range?: [number, number, number] } | undefined;
         const line = node?.range ? ` (line ${lineCounter.linePos(node.range[0]).line})` : '';
         return `${describeIssuePath(issue.path)}${line}: ${issue.message}`;
@@ -80,7 +80,10 @@ export function loadConfig(file: string): PgcockpitConfig {
       [code === 'ENOENT' ? 'no such file (start the native lab with `pgcockpit lab up`, or give --config)' : `cannot read it (${code ?? (error as Error).message})`],
     );
   }
-  return parseConfig(text, file);
+  traceStartup('config read');
+  const config = parseConfig(text, file);
+  traceStartup('config parsed');
+  return config;
 }
 
 /** Read a secret by reference. The value is never logged; errors name the reference, not the value. */

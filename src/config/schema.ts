@@ -1,195 +1,172 @@
-import { z } from 'zod';
+import '../util/zod-setup.js';
+import * as z from 'zod/mini';
 
 /**
  * pgcockpit's configuration file (YAML): one or more clusters. Secrets are never inline: a password is
  * given as `passwordFile` (a path) or `passwordEnv` (an environment variable name).
  */
 
-const url = z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http:// or https:// URL');
-
-export const secretRefSchema = z
-  .object({
-    passwordFile: z.string().min(1).optional(),
-    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
-  })
-  .strict();
+const url = z.string().check(z.regex(/^https?:\/\/[^\s/]+/, 'must be an http:// or https:// URL'));
+const nonEmptyString = z.string().check(z.minLength(1));
+const positiveInt = z.int().check(z.positive());
+const positiveNumber = z.number().check(z.positive());
+const portNumber = z.int().check(z.minimum(1), z.maximum(65535));
 
 const secretKeys = {
-  passwordFile: z.string().min(1).optional(),
-  passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+  passwordFile: z.optional(nonEmptyString),
+  passwordEnv: z.optional(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'))),
 };
+
+export const secretRefSchema = z.strictObject(secretKeys);
 
 /** `password` inline is refused with a message that says what to use instead. */
 const noInlinePassword = {
-  password: z
-    .never({ error: 'inline passwords are not allowed: use passwordFile (a path) or passwordEnv (a variable name)' })
-    .optional(),
+  password: z.optional(z.never({ error: 'inline passwords are not allowed: use passwordFile (a path) or passwordEnv (a variable name)' })),
 };
 
 export const execTransportSchema = z.discriminatedUnion('kind', [
-  z
-    .object({
-      kind: z.literal('local'),
-      /** Run as this OS account (through setpriv when we are root, sudo -u otherwise). */
-      user: z.string().min(1).optional(),
-    })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('ssh'),
-      /** A host as the system ssh knows it (so ~/.ssh/config and the agent apply), e.g. barman@backup1. */
-      host: z.string().min(1),
-      port: z.number().int().min(1).max(65535).optional(),
-      options: z.array(z.string()).optional(),
-    })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('docker'),
-      container: z.string().min(1),
-      /** Docker socket or DOCKER_HOST style URL; default: DOCKER_HOST, then /var/run/docker.sock. */
-      socket: z.string().min(1).optional(),
-      user: z.string().min(1).optional(),
-    })
-    .strict(),
+  z.strictObject({
+    kind: z.literal('local'),
+    /** Run as this OS account (through setpriv when we are root, sudo -u otherwise). */
+    user: z.optional(nonEmptyString),
+  }),
+  z.strictObject({
+    kind: z.literal('ssh'),
+    /** A host as the system ssh knows it (so ~/.ssh/config and the agent apply), e.g. barman@backup1. */
+    host: nonEmptyString,
+    port: z.optional(portNumber),
+    options: z.optional(z.array(z.string())),
+  }),
+  z.strictObject({
+    kind: z.literal('docker'),
+    container: nonEmptyString,
+    /** Docker socket or DOCKER_HOST style URL; default: DOCKER_HOST, then /var/run/docker.sock. */
+    socket: z.optional(nonEmptyString),
+    user: z.optional(nonEmptyString),
+  }),
 ]);
 
-const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
+const hostPort = z.string().check(z.regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port'));
 
-export const memberAccessSchema = z
-  .object({
-    /** The member's PostgreSQL as reachable from here, host:port (e.g. a published port 127.0.0.1:15431). */
-    postgres: hostPort.optional(),
-    /** The member's Patroni REST API as reachable from here (e.g. http://127.0.0.1:8001). */
-    restApi: url.optional(),
-    /** The container that runs the member (Docker Engine API, see `docker`). */
-    container: z.string().min(1).optional(),
-  })
-  .strict();
+export const memberAccessSchema = z.strictObject({
+  /** The member's PostgreSQL as reachable from here, host:port (e.g. a published port 127.0.0.1:15431). */
+  postgres: z.optional(hostPort),
+  /** The member's Patroni REST API as reachable from here (e.g. http://127.0.0.1:8001). */
+  restApi: z.optional(url),
+  /** The container that runs the member (Docker Engine API, see `docker`). */
+  container: z.optional(nonEmptyString),
+});
 
-export const thresholdsSchema = z
-  .object({
-    /** Replay lag in bytes over which a replica is flagged. Default: the cluster's maximum_lag_on_failover. */
-    lagBytes: z.number().int().positive().optional(),
-    lagSeconds: z.number().positive().default(30),
-    /** Newest DONE backup older than this many hours raises a warning. */
-    backupMaxAgeHours: z.number().positive().default(26),
-    /** `.ready` files waiting to be archived over which archiving is flagged. */
-    archiveBacklog: z.number().int().positive().default(10),
-    /** Transactions open longer than this many seconds are listed as long-running. */
-    longTransactionSeconds: z.number().positive().default(300),
-  })
-  .strict();
+export const thresholdsSchema = z.strictObject({
+  /** Replay lag in bytes over which a replica is flagged. Default: the cluster's maximum_lag_on_failover. */
+  lagBytes: z.optional(positiveInt),
+  lagSeconds: z._default(positiveNumber, 30),
+  /** Newest DONE backup older than this many hours raises a warning. */
+  backupMaxAgeHours: z._default(positiveNumber, 26),
+  /** `.ready` files waiting to be archived over which archiving is flagged. */
+  archiveBacklog: z._default(positiveInt, 10),
+  /** Transactions open longer than this many seconds are listed as long-running. */
+  longTransactionSeconds: z._default(positiveNumber, 300),
+});
 
-export const clusterSchema = z
-  .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, dot, dash and underscore only'),
-    scope: z.string().min(1),
-    namespace: z
-      .string()
-      .default('/service')
-      .transform((ns) => `/${ns.replace(/^\/+|\/+$/g, '')}`),
-    patroni: z
-      .object({
-        /** REST endpoints of the members; when empty, discovered from the DCS (members/*: api_url). */
-        endpoints: z.array(url).default([]),
-        auth: z
-          .object({ username: z.string().min(1), ...secretKeys, ...noInlinePassword })
-          .strict()
-          .optional(),
-        tls: z
-          .object({ caFile: z.string().optional(), certFile: z.string().optional(), keyFile: z.string().optional(), insecure: z.boolean().default(false) })
-          .strict()
-          .optional(),
-        timeoutMs: z.number().int().positive().default(2000),
-      })
-      .strict(),
-    etcd: z
-      .object({
-        endpoints: z.array(url).min(1, 'at least one etcd endpoint'),
-        username: z.string().optional(),
-        ...secretKeys,
-        ...noInlinePassword,
-        timeoutMs: z.number().int().positive().default(2000),
-      })
-      .strict(),
-    postgres: z
-      .object({
-        user: z.string().min(1).default('postgres'),
-        database: z.string().min(1).default('postgres'),
-        ...secretKeys,
-        ...noInlinePassword,
-        sslmode: z.enum(['disable', 'prefer', 'require', 'verify-ca', 'verify-full']).optional(),
-        timeoutMs: z.number().int().positive().default(3000),
-      })
-      .strict()
-      .default({ user: 'postgres', database: 'postgres', timeoutMs: 3000 }),
-    haproxy: z
-      .object({
-        statsUrl: url,
-        writeBackend: z.string().default('write'),
-        readBackend: z.string().default('read'),
-        write: z.object({ host: z.string(), port: z.number().int().min(1).max(65535) }).strict().optional(),
-        read: z.object({ host: z.string(), port: z.number().int().min(1).max(65535) }).strict().optional(),
-        username: z.string().optional(),
-        ...secretKeys,
-        ...noInlinePassword,
-      })
-      .strict()
-      .optional(),
-    barman: z
-      .object({
-        server: z.string().min(1),
-        /** barman -c <config> (optional: Barman's default config otherwise). */
-        config: z.string().min(1).optional(),
-        transport: execTransportSchema.default({ kind: 'local' }),
-        timeoutMs: z.number().int().positive().default(30000),
-      })
-      .strict()
-      .optional(),
-    archiveLog: z
-      .object({
-        /** Path of a member's archive.log; {member} is replaced by the member's name. */
-        path: z.string().min(1),
-        transport: execTransportSchema.default({ kind: 'local' }),
-        /** Per-member transports (e.g. one ssh host per member); falls back to `transport`. */
-        members: z.record(z.string(), execTransportSchema).optional(),
-      })
-      .strict()
-      .optional(),
-    /**
-     * How this machine reaches each member when the addresses Patroni advertises (container or host names)
-     * do not resolve here, and which container runs it. Keyed by member name.
-     */
-    members: z.record(z.string(), memberAccessSchema).optional(),
-    /** The Docker Engine API of the members' containers (container state, the failover drill's stop/start). */
-    docker: z
-      .object({
-        /** Socket path or unix:// / tcp:// URL; default DOCKER_HOST, then /var/run/docker.sock. */
-        socket: z.string().min(1).optional(),
-        timeoutMs: z.number().int().positive().default(5000),
-      })
-      .strict()
-      .optional(),
-    thresholds: thresholdsSchema.default(thresholdsSchema.parse({})),
-    /** Present when the cluster is a pgcockpit native lab (enables lab-only operations such as the drill). */
-    lab: z.object({ dir: z.string(), portBase: z.number().int() }).strict().optional(),
-  })
-  .strict();
+export const clusterSchema = z.strictObject({
+  name: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, dot, dash and underscore only')),
+  scope: nonEmptyString,
+  namespace: z.pipe(
+    z._default(z.string(), '/service'),
+    z.transform((ns: string) => `/${ns.replace(/^\/+|\/+$/g, '')}`),
+  ),
+  patroni: z.strictObject({
+    /** REST endpoints of the members; when empty, discovered from the DCS (members/*: api_url). */
+    endpoints: z._default(z.array(url), []),
+    auth: z.optional(z.strictObject({ username: nonEmptyString, ...secretKeys, ...noInlinePassword })),
+    tls: z.optional(
+      z.strictObject({
+        caFile: z.optional(z.string()),
+        certFile: z.optional(z.string()),
+        keyFile: z.optional(z.string()),
+        insecure: z._default(z.boolean(), false),
+      }),
+    ),
+    timeoutMs: z._default(positiveInt, 2000),
+  }),
+  etcd: z.strictObject({
+    endpoints: z.array(url).check(z.minLength(1, 'at least one etcd endpoint')),
+    username: z.optional(z.string()),
+    ...secretKeys,
+    ...noInlinePassword,
+    timeoutMs: z._default(positiveInt, 2000),
+  }),
+  postgres: z._default(
+    z.strictObject({
+      user: z._default(nonEmptyString, 'postgres'),
+      database: z._default(nonEmptyString, 'postgres'),
+      ...secretKeys,
+      ...noInlinePassword,
+      sslmode: z.optional(z.enum(['disable', 'prefer', 'require', 'verify-ca', 'verify-full'])),
+      timeoutMs: z._default(positiveInt, 3000),
+    }),
+    { user: 'postgres', database: 'postgres', timeoutMs: 3000 },
+  ),
+  haproxy: z.optional(
+    z.strictObject({
+      statsUrl: url,
+      writeBackend: z._default(z.string(), 'write'),
+      readBackend: z._default(z.string(), 'read'),
+      write: z.optional(z.strictObject({ host: z.string(), port: portNumber })),
+      read: z.optional(z.strictObject({ host: z.string(), port: portNumber })),
+      username: z.optional(z.string()),
+      ...secretKeys,
+      ...noInlinePassword,
+    }),
+  ),
+  barman: z.optional(
+    z.strictObject({
+      server: nonEmptyString,
+      /** barman -c <config> (optional: Barman's default config otherwise). */
+      config: z.optional(nonEmptyString),
+      transport: z._default(execTransportSchema, { kind: 'local' }),
+      timeoutMs: z._default(positiveInt, 30000),
+    }),
+  ),
+  archiveLog: z.optional(
+    z.strictObject({
+      /** Path of a member's archive.log; {member} is replaced by the member's name. */
+      path: nonEmptyString,
+      transport: z._default(execTransportSchema, { kind: 'local' }),
+      /** Per-member transports (e.g. one ssh host per member); falls back to `transport`. */
+      members: z.optional(z.record(z.string(), execTransportSchema)),
+    }),
+  ),
+  /**
+   * How this machine reaches each member when the addresses Patroni advertises (container or host names)
+   * do not resolve here, and which container runs it. Keyed by member name.
+   */
+  members: z.optional(z.record(z.string(), memberAccessSchema)),
+  /** The Docker Engine API of the members' containers (container state, the failover drill's stop/start). */
+  docker: z.optional(
+    z.strictObject({
+      /** Socket path or unix:// / tcp:// URL; default DOCKER_HOST, then /var/run/docker.sock. */
+      socket: z.optional(nonEmptyString),
+      timeoutMs: z._default(positiveInt, 5000),
+    }),
+  ),
+  thresholds: z._default(thresholdsSchema, thresholdsSchema.parse({})),
+  /** Present when the cluster is a pgcockpit native lab (enables lab-only operations such as the drill). */
+  lab: z.optional(z.strictObject({ dir: z.string(), portBase: z.int() })),
+});
 
-export const configSchema = z
-  .object({
-    clusters: z.array(clusterSchema).min(1, 'at least one cluster'),
-    /** Poll interval of every source (the etcd watch triggers refreshes in between). */
-    pollIntervalMs: z.number().int().min(200).default(2000),
-    /** How often the leader alone is probed (its REST API and PostgreSQL), so its loss is flagged within 2 s. */
-    leaderProbeIntervalMs: z.number().int().min(100).default(500),
-    /** The audit log of operations (JSON lines). */
-    auditLog: z.string().optional(),
-    /** Directory of the model's event logs on disk, one bounded, rotated file per cluster (<dir>/<cluster>.jsonl). */
-    eventLogDir: z.string().optional(),
-  })
-  .strict();
+export const configSchema = z.strictObject({
+  clusters: z.array(clusterSchema).check(z.minLength(1, 'at least one cluster')),
+  /** Poll interval of every source (the etcd watch triggers refreshes in between). */
+  pollIntervalMs: z._default(z.int().check(z.minimum(200)), 2000),
+  /** How often the leader alone is probed (its REST API and PostgreSQL), so its loss is flagged within 2 s. */
+  leaderProbeIntervalMs: z._default(z.int().check(z.minimum(100)), 500),
+  /** The audit log of operations (JSON lines). */
+  auditLog: z.optional(z.string()),
+  /** Directory of the model's event logs on disk, one bounded, rotated file per cluster (<dir>/<cluster>.jsonl). */
+  eventLogDir: z.optional(z.string()),
+});
 
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 export type PgcockpitConfig = z.infer<typeof configSchema>;

@@ -118,6 +118,11 @@ function listedMembers(readings: Readings): PatroniClusterMember[] {
   return readings.cluster?.members ?? [];
 }
 
+/** The leader as the snapshot of these readings will name it. */
+export function leaderOfReadings(readings: Readings): string | undefined {
+  return leaderName(readings, baseMembers(readings));
+}
+
 function leaderName(readings: Readings, members: PatroniClusterMember[]): string | undefined {
   const holder = readings.dcs?.leader?.holder;
   if (holder && !sourceFailing(readings, 'dcs')) return holder;

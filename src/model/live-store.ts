@@ -1,8 +1,8 @@
 import type { ClusterConfig } from '../config/schema.js';
-import type { BarmanBackup, CallOptions, DcsWatchEvent } from '../services/types.js';
+import type { BarmanBackup, CallOptions, DcsWatchEvent, PatroniMemberStatus } from '../services/types.js';
 import { deadline } from '../services/errors.js';
 import type { DeriveContext, Readings } from './derive.js';
-import { deriveSnapshot, emptyReadings } from './derive.js';
+import { deriveSnapshot, emptyReadings, leaderOfReadings } from './derive.js';
 import type { EventLogFile } from './event-log.js';
 import { diffEvents } from './events.js';
 import type { LeaderProbe, WriteProbe } from './incident.js';
@@ -10,8 +10,11 @@ import { IncidentTracker } from './incident.js';
 import { RingBuffer } from './ring-buffer.js';
 import type { ClusterEvent, ClusterSnapshot, SourceFreshness } from './snapshot.js';
 import { emptySnapshot } from './snapshot.js';
+import type { SourceSelection } from './source-selection.js';
+import { selectsSource, unreadSources } from './source-selection.js';
 import type { ClusterSources } from './sources.js';
 import type { ClusterStore, LagSample } from './store.js';
+import { traceStartup } from '../util/startup-trace.js';
 
 export interface LiveStoreOptions {
   cluster: ClusterConfig;
@@ -46,6 +49,11 @@ export interface LiveStoreOptions {
    * (still patroniFirstMs at most).
    */
   othersAfter?: Promise<void>;
+  /**
+   * Run only these sources (a one-shot command: what its checks read; a member's sources for the leader only).
+   * Default: every source.
+   */
+  only?: SourceSelection;
   /** Keep the event log on disk too (loaded at start, appended as events happen). */
   eventLog?: EventLogFile;
   now?: () => number;
@@ -58,15 +66,18 @@ interface Task {
   group: TaskGroup;
   /** Own interval, instead of the group's. */
   intervalMs?: number;
-  /** Resolves 'skipped' when it had nothing to read this time (the source's freshness stays as it was). */
-  run: (options: CallOptions) => Promise<void | 'skipped'>;
+  /**
+   * Resolves 'skipped' when it had nothing to read this time (the source's freshness stays as it was), and
+   * 'unchanged' when it read what it read last time (fresh, but no new snapshot is derived for it).
+   */
+  run: (options: CallOptions) => Promise<void | 'skipped' | 'unchanged'>;
   /** Set when a refresh was asked while the task ran: it runs again right after. */
   again: boolean;
   wake?: () => void;
   running: boolean;
   stopped: boolean;
   failures: number;
-  /** Time of the first completed run (success or failure), for whenFirstComplete. */
+  /** The first run completed (success or failure), for whenFirstComplete and whenSourcesRead. */
   completedOnce: boolean;
   /** The first run waits for this (patroniFirstMs). */
   startAfter?: Promise<void>;
@@ -90,6 +101,9 @@ export class LiveClusterStore implements ClusterStore {
   private readonly controller = new AbortController();
   private readonly pending = new Map<string, number>();
   private rebuildScheduled = false;
+  private lastRebuild = 0;
+  /** What the last leader probe found, positions aside (see probeLeader). */
+  private lastProbeFinding = '';
   private lastNotify = 0;
   private notifyTimer: NodeJS.Timeout | undefined;
   private lastLagSample = 0;
@@ -98,7 +112,8 @@ export class LiveClusterStore implements ClusterStore {
   private readonly now: () => number;
   private readonly slowIntervalMs: number;
   private readonly maxBackoffMs: number;
-  private readonly firstCompleteWaiters: Array<() => void> = [];
+  /** whenFirstComplete's and whenSourcesRead's callers: resolved by the first rebuild at which `ready` holds. */
+  private readonly readWaiters: Array<{ ready: () => boolean; resolve: () => void }> = [];
   private readonly incidents = new IncidentTracker();
   private leaderProbe: LeaderProbe | undefined;
   private writeProbe: WriteProbe | undefined;
@@ -274,8 +289,14 @@ export class LiveClusterStore implements ClusterStore {
    * `status` and `check` wait for this.
    */
   whenFirstComplete(): Promise<void> {
-    if (this.allCompletedOnce()) return Promise.resolve();
-    return new Promise((resolve) => this.firstCompleteWaiters.push(resolve));
+    return this.whenReady(() => this.allCompletedOnce());
+  }
+
+  whenSourcesRead = (selection: SourceSelection): Promise<void> => this.whenReady(() => this.allCompletedOnce() || unreadSources(selection, this.snapshot).length === 0);
+
+  private whenReady(ready: () => boolean): Promise<void> {
+    if (ready()) return Promise.resolve();
+    return new Promise((resolve) => this.readWaiters.push({ ready, resolve }));
   }
 
   async stop(): Promise<void> {
@@ -395,7 +416,7 @@ export class LiveClusterStore implements ClusterStore {
    * well under 2 s. While an incident waits for writes to come back, the write port is probed too. Never
    * throws: what fails is what it reports.
    */
-  private async probeLeader(o: CallOptions): Promise<void> {
+  private async probeLeader(o: CallOptions): Promise<void | 'unchanged'> {
     const { sources } = this.options;
     const incident = this.snapshot.incident;
     const leader = incident && incident.phase !== 'recovered' ? incident.oldLeader : this.snapshot.leader;
@@ -424,6 +445,11 @@ export class LiveClusterStore implements ClusterStore {
       };
     }
     const phase = this.snapshot.incident?.phase;
+    // The same finding as last time, with no incident open and a snapshot derived within the poll interval: the
+    // snapshot would not change (the leader's WAL position moves with every probe; it is shown at the next poll).
+    const finding = probeFinding(this.leaderProbe, leader ? this.readings.memberStatus[leader] : undefined);
+    const unchanged = finding === this.lastProbeFinding && (!phase || phase === 'recovered') && this.now() - this.lastRebuild < this.options.pollIntervalMs;
+    this.lastProbeFinding = finding;
     if (sources.writeProbe && (phase === 'electing' || phase === 'failed-over') && this.snapshot.incident?.writesAt === undefined) {
       const timeoutMs = Math.min(1000, o.timeoutMs ?? 1000);
       try {
@@ -433,6 +459,7 @@ export class LiveClusterStore implements ClusterStore {
         this.writeProbe = { at: this.now(), ok: false, error: describeError(error, timeoutMs) };
       }
     }
+    return unchanged ? 'unchanged' : undefined;
   }
 
   /** The leader probe answered for this member within the poll interval: its /patroni is fresh. */
@@ -449,6 +476,8 @@ export class LiveClusterStore implements ClusterStore {
 
   private addTask(key: string, group: TaskGroup, run: Task['run'], intervalMs?: number): void {
     if (this.tasks.has(key)) return;
+    const only = this.options.only;
+    if (only && !selectsSource(only, key, leaderOfReadings(this.readings))) return;
     const task: Task = {
       key,
       group,
@@ -507,10 +536,11 @@ export class LiveClusterStore implements ClusterStore {
       // exception and an abort event per read, several reads a second).
       const run = deadline(timeoutMs, this.controller.signal);
       const signal = run.signal;
+      let outcome: void | 'skipped' | 'unchanged' = undefined;
       try {
         // A source that ignores its signal must not freeze its loop: past twice its timeout it is abandoned.
         let guard: NodeJS.Timeout | undefined;
-        const outcome = await Promise.race([
+        outcome = await Promise.race([
           task.run({ signal, timeoutMs }),
           new Promise<never>((_, reject) => {
             guard = setTimeout(() => reject(new Error(`did not return within ${2 * timeoutMs} ms`)), 2 * timeoutMs + 100);
@@ -526,8 +556,10 @@ export class LiveClusterStore implements ClusterStore {
         run.dispose();
         task.running = false;
       }
+      if (!task.completedOnce) traceStartup(`read ${task.key}`);
+      // A read that found what it found last time derives nothing new (the leader probe, twice a second).
+      if (outcome !== 'unchanged' || !task.completedOnce) this.scheduleRebuild();
       task.completedOnce = true;
-      this.scheduleRebuild();
       if (task.stopped) break;
       if (task.again) continue;
       const watched = ((task.key === 'dcs' || task.key === 'patroni') && this.dcsWatched()) || (task.key.startsWith('patroni:') && this.memberSteady(task.key.slice('patroni:'.length)));
@@ -619,20 +651,23 @@ export class LiveClusterStore implements ClusterStore {
    * at once, so the first screen and `status` wait for nothing.
    */
   private scheduleRebuild(): void {
-    if (this.rebuildScheduled) return;
+    if (this.rebuildScheduled || this.controller.signal.aborted) return;
     this.rebuildScheduled = true;
     const run = () => {
       this.rebuildScheduled = false;
       this.rebuild();
     };
-    if (this.firstCompleteWaiters.length || !this.allCompletedOnce()) setImmediate(run);
+    if (this.readWaiters.length || !this.allCompletedOnce()) setImmediate(run);
     else setTimeout(run, REBUILD_COALESCE_MS);
   }
 
   private rebuild(): void {
+    this.lastRebuild = this.now();
     this.derive();
-    if (this.firstCompleteWaiters.length && this.allCompletedOnce()) {
-      for (const resolve of this.firstCompleteWaiters.splice(0)) resolve();
+    for (const waiter of [...this.readWaiters]) {
+      if (!waiter.ready()) continue;
+      this.readWaiters.splice(this.readWaiters.indexOf(waiter), 1);
+      waiter.resolve();
     }
   }
 
@@ -717,8 +752,12 @@ export class LiveClusterStore implements ClusterStore {
     }
   }
 
-  /** Tell subscribers; bursts within 50 ms are coalesced into one notification. */
+  /**
+   * Tell subscribers; bursts within 50 ms are coalesced into one notification. With no subscriber there is no
+   * one to tell (a one-shot command's runner records its events into a store nobody watches: no timer then).
+   */
   private notify(immediate: boolean): void {
+    if (this.listeners.size === 0) return;
     const fire = () => {
       this.notifyTimer = undefined;
       this.lastNotify = this.now();
@@ -757,6 +796,15 @@ function describeError(error: unknown, timeoutMs: number): string {
   const e = error as Error & { name?: string };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
   return e?.message ?? String(error);
+}
+
+/** What a leader probe found, without what moves on every probe (WAL positions, the DCS contact time). */
+function probeFinding(probe: LeaderProbe | undefined, status: PatroniMemberStatus | undefined): string {
+  if (!probe) return '';
+  const { at: _at, ...outcome } = probe;
+  if (!status) return JSON.stringify(outcome);
+  const { walLsn: _wal, receivedLsn: _received, replayedLsn: _replayed, replayedTimestamp: _replayedAt, dcsLastSeen: _seen, dcsLastSeenAt: _seenAt, ...rest } = status;
+  return JSON.stringify([outcome, rest]);
 }
 
 /** WAL positions and lags in a member key: Patroni rewrites them every HA loop while WAL moves. */

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, resolveConfigPath } from '../config/load.js';
 import type { ClusterConfig, PgcockpitConfig } from '../config/schema.js';
 import { EventLogFile } from './event-log.js';
 import { LiveClusterStore } from './live-store.js';
+import type { SourceSelection } from './source-selection.js';
 import { createServiceSources } from './service-sources.js';
 
 export interface OpenedCluster {
@@ -30,7 +31,7 @@ export function selectCluster(config: PgcockpitConfig, name: string | undefined,
 export function openCluster(
   globals: GlobalOptions,
   io: Io,
-  options: { watchDcs?: boolean; leaderProbe?: boolean; eventLog?: boolean; barman?: boolean; patroniFirstMs?: number; othersAfter?: Promise<void> } = {},
+  options: { watchDcs?: boolean; leaderProbe?: boolean; eventLog?: boolean; barman?: boolean; only?: SourceSelection; patroniFirstMs?: number; othersAfter?: Promise<void> } = {},
 ): OpenedCluster | number {
   const { path: configPath, origin } = resolveConfigPath(globals.config, io.env);
   let config: PgcockpitConfig;
@@ -62,6 +63,7 @@ export function openCluster(
     leaderProbeIntervalMs: options.leaderProbe === false ? 0 : config.leaderProbeIntervalMs,
     ...(options.patroniFirstMs ? { patroniFirstMs: options.patroniFirstMs } : {}),
     ...(options.othersAfter ? { othersAfter: options.othersAfter } : {}),
+    ...(options.only ? { only: options.only } : {}),
     ...(options.eventLog ? { eventLog: new EventLogFile(EventLogFile.pathFor(cluster.name, config.eventLogDir, io.env)) } : {}),
   });
   return { configPath, config, cluster, store };

@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { readSecret } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { ArchiveLogReader } from '../services/archive-log.js';
@@ -8,7 +7,7 @@ import { EtcdAdapter } from '../services/etcd.js';
 import { EtcdHttpReader } from '../services/etcd-http.js';
 import { HaproxyAdapter } from '../services/haproxy.js';
 import { PatroniClient } from '../services/patroni.js';
-import { PostgresMemberClient } from '../services/postgres.js';
+import { PostgresMemberClient, loadPg } from '../services/postgres.js';
 import { DockerEngine } from '../services/docker.js';
 import { ServiceError } from '../services/types.js';
 import { applyToCluster, applyToDcs, memberAddresses } from './member-access.js';
@@ -89,6 +88,7 @@ export function createServiceSources(
     // A fresh connection each time: HAProxy closes sessions to a server it marks down, and the point is to
     // see where a new client lands.
     sources.writeProbe = async (o: CallOptions) => {
+      const pg = await loadPg();
       const client = new pg.Client({
         host: write.host,
         port: write.port,

@@ -1,5 +1,6 @@
 import type { BarmanBackup } from '../services/types.js';
 import type { ClusterEvent, ClusterSnapshot } from './snapshot.js';
+import type { SourceSelection } from './source-selection.js';
 
 /**
  * The store every pane reads from (through useSyncExternalStore-style hooks) and the runner writes
@@ -15,6 +16,13 @@ export interface ClusterStore {
   getEvents(): readonly ClusterEvent[];
   /** Replay lag samples of a member over the last minutes, oldest first, bounded. */
   getLagHistory(member: string): readonly LagSample[];
+  /**
+   * Resolves once every source of the selection has been read once (answered or failed) and the snapshot shows
+   * it, or once none of them can be read any more (every source the store runs has been read once: one it does
+   * not run stays unread, and a check that reads it refuses). Stores whose snapshot is all there is (fakes) may
+   * leave it out.
+   */
+  whenSourcesRead?(selection: SourceSelection): Promise<void>;
   /** Ask for a refresh of every source now (e.g. after an operation step). */
   refresh(): void;
   /** Record an event that did not come from a source (operations, the operator). */

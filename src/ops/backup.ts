@@ -1,11 +1,13 @@
 import type { ClusterSnapshot } from '../model/snapshot.js';
+import type { SourceSelection } from '../model/source-selection.js';
 import { BackupDetailsCache } from '../services/backup-cache.js';
 import { BarmanAdapter } from '../services/barman.js';
 import { backupCopySeconds, readBackupInfo } from '../services/barman-backup-info.js';
 import type { BarmanBackup, BarmanCheck } from '../services/types.js';
 import { formatBytes, formatSeconds } from '../util/units.js';
+import { traceStartup } from '../util/startup-trace.js';
 import { BasebackupProgress } from './basebackup-progress.js';
-import { backupWarnings, commonBlockers, findMember, leaderBlockers } from './checks.js';
+import { backupWarnings, commonBlockers, findMember, leaderBlockers, unreadBlockers } from './checks.js';
 import type { OpsContext } from './context.js';
 import { log, stepEnded, stepStarted, warning } from './steps.js';
 import type { OperationDefinition, OperationEvent, OperationPlan, OperationResult, PreconditionContext, Preconditions, Reason } from './types.js';
@@ -55,8 +57,15 @@ export function barmanBlockers(context: PreconditionContext, what: string): Reas
   return [];
 }
 
+/**
+ * What a backup's checks read of the store: the members and the leader (/cluster and the DCS), the leader's own
+ * REST API and PostgreSQL (its state; its archiver; the progress query's address). Not Barman: `barman backup`
+ * runs Barman's own checks and takes its lock before it copies anything, and refuses.
+ */
+export const BACKUP_READS: SourceSelection = { keys: ['patroni', 'dcs'], leader: true };
+
 export function backupPreconditions(snapshot: ClusterSnapshot, _params: BackupParams, context: PreconditionContext): Preconditions {
-  const blockers = [...commonBlockers(snapshot, context), ...barmanBlockers(context, 'a backup')];
+  const blockers = [...commonBlockers(snapshot, context), ...unreadBlockers(snapshot, BACKUP_READS), ...barmanBlockers(context, 'a backup')];
   const warnings: Reason[] = [];
   if (snapshot.members.length) blockers.push(...leaderBlockers(snapshot, 'a backup (Barman copies the leader)'));
   warnings.push(...backupWarnings(snapshot, 'another backup'));
@@ -191,11 +200,17 @@ export async function* runBackup(context: OpsContext, params: BackupParams, sign
   // work, seconds): its answer is part of the verification, its time is not added after the backup, and its
   // Python run does not compete with the copy for the CPU.
   let checking: Promise<{ check: BarmanCheck } | { error: string }> | undefined;
-  const startCheck = () =>
-    (checking ??= barman.check({ signal }).then(
-      (check) => ({ check }),
-      (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
-    ));
+  const startCheck = () => {
+    if (!checking) {
+      traceStartup('barman check started');
+      checking = barman.check({ signal }).then(
+        (check) => ({ check }),
+        (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+      );
+      void checking.finally(() => traceStartup('barman check answered'));
+    }
+    return checking;
+  };
   const onLine = (line: string) => {
     const text = line.trim();
     if (!text) return;
@@ -215,6 +230,7 @@ export async function* runBackup(context: OpsContext, params: BackupParams, sign
   const backupDone = (barman.transport.stream ? barman.transport.stream(argv, onLine, { signal, timeoutMs }) : barman.transport.exec(argv, { signal, timeoutMs })).then((result) => {
     if (!barman.transport.stream) for (const l of result.stdout.split('\n')) onLine(l);
     for (const l of result.stderr.split('\n')) if (l.trim()) output.push(l.trim());
+    traceStartup('barman backup exited');
     return result;
   });
   let finished = false;
@@ -326,6 +342,7 @@ export const backupOperation: OperationDefinition<BackupParams> = {
   name: 'backup',
   confirmation: 'yes-no',
   preconditions: backupPreconditions,
+  reads: BACKUP_READS,
   plan: backupPlan,
   run: (context, params, signal) => runBackup(context, params, signal),
   describeParams: (params) => ({ ...params }),

@@ -1,4 +1,6 @@
 import type { ClusterSnapshot, MemberView } from '../model/snapshot.js';
+import type { SourceSelection } from '../model/source-selection.js';
+import { unreadSources } from '../model/source-selection.js';
 import { restBase } from '../services/patroni.js';
 import { formatBytes, formatSeconds } from '../util/units.js';
 import type { PreconditionContext, Reason, RunningOperationInfo } from './types.js';
@@ -35,6 +37,13 @@ export function commonBlockers(snapshot: ClusterSnapshot, context: PreconditionC
     blockers.push({ code: 'state-unknown', message: `the cluster's state is unknown: no member is known${errors.length ? ` (${errors.join('; ')})` : ''}` });
   }
   return blockers;
+}
+
+/** Checks never pass on a source not read yet (a one-shot command's store reads some sources only, the cockpit's all of them at its own pace). */
+export function unreadBlockers(snapshot: ClusterSnapshot, reads: SourceSelection): Reason[] {
+  const unread = unreadSources(reads, snapshot);
+  if (unread.length === 0) return [];
+  return [{ code: 'source-unread', message: `not read yet: ${unread.join(', ')} (the checks need ${unread.length === 1 ? 'it' : 'them'})` }];
 }
 
 /** The DCS must work for Patroni to move the leader key. */

@@ -9,6 +9,7 @@ import { labAccounts, labUp, readLabTopology } from '../lab/lab.js';
 import type { LabTopology } from '../lab/topology.js';
 import type { ClusterConfig } from '../config/schema.js';
 import type { ClusterSnapshot } from '../model/snapshot.js';
+import type { SourceSelection } from '../model/source-selection.js';
 import type { BarmanAdapter } from '../services/barman.js';
 import { BackupDetailsCache, BarmanListReader } from '../services/backup-cache.js';
 import { readBarmanCatalog, walUntilNextBackup } from '../services/barman-catalog.js';
@@ -216,32 +217,34 @@ export function rewindPlan(snapshot: ClusterSnapshot, params: PitrParams, contex
 // ------------------------------------------------------------------ the fresh catalog
 
 /** The last WAL archived and when (the end of the recovery window). */
-type ArchivedReader = (signal: AbortSignal) => Promise<{ lastArchivedWal?: string; lastArchivedAt?: string }>;
+export type ArchivedReader = (signal: AbortSignal) => Promise<{ lastArchivedWal?: string; lastArchivedAt?: string }>;
 
 /**
- * The last archived WAL as `barman status` reports it — it reads the leader's pg_stat_archiver — read with
- * one SQL query on the leader instead of a Barman (Python) run; Barman's status when there is no leader to ask.
+ * The last archived WAL as `barman status` reports it — the pg_stat_archiver of the server Barman backs up, the
+ * leader — read with one SQL query instead of a Barman (Python) run: on the leader the store knows, else through
+ * the HAProxy write port (where Barman's own connection goes), not from a server in recovery; Barman's status when
+ * neither answers. So a one-shot side restore waits for none of the store's sources.
  */
-function archivedReader(context: OpsContext, barman: BarmanAdapter): ArchivedReader {
+export function archivedReader(context: Pick<OpsContext, 'cluster' | 'store' | 'memberQuery'>, barman: Pick<BarmanAdapter, 'status'>): ArchivedReader {
   return async (signal) => {
     const snapshot = context.store.getSnapshot();
     const leader = snapshot.members.find((m) => m.name === snapshot.leader);
-    if (leader?.host && leader.port) {
-      const rows = await context
-        .memberQuery({ name: leader.name, host: leader.host, port: leader.port }, 'SELECT last_archived_wal, extract(epoch FROM last_archived_time)::float8 AS last_archived_epoch FROM pg_stat_archiver', { signal, timeoutMs: 5000 })
-        .catch(() => undefined);
-      const row = rows?.[0];
-      if (row) {
-        const at = row.last_archived_epoch === null || row.last_archived_epoch === undefined ? NaN : Number(row.last_archived_epoch) * 1000;
-        return {
-          ...(typeof row.last_archived_wal === 'string' ? { lastArchivedWal: row.last_archived_wal } : {}),
-          ...(Number.isNaN(at) ? {} : { lastArchivedAt: new Date(at).toISOString() }),
-        };
-      }
+    const write = context.cluster.haproxy?.write;
+    const target = leader?.host && leader.port ? { name: leader.name, host: leader.host, port: leader.port } : write ? { name: 'HAProxy write port', host: write.host, port: write.port } : undefined;
+    const rows = target ? await context.memberQuery(target, ARCHIVER_SQL, { signal, timeoutMs: 5000 }).catch(() => undefined) : undefined;
+    const row = rows?.[0];
+    if (row?.in_recovery === false) {
+      const at = row.last_archived_epoch === null || row.last_archived_epoch === undefined ? NaN : Number(row.last_archived_epoch) * 1000;
+      return {
+        ...(typeof row.last_archived_wal === 'string' ? { lastArchivedWal: row.last_archived_wal } : {}),
+        ...(Number.isNaN(at) ? {} : { lastArchivedAt: new Date(at).toISOString() }),
+      };
     }
     return barman.status({ signal });
   };
 }
+
+const ARCHIVER_SQL = 'SELECT pg_is_in_recovery() AS in_recovery, last_archived_wal, extract(epoch FROM last_archived_time)::float8 AS last_archived_epoch FROM pg_stat_archiver';
 
 /**
  * Barman's backups, the last archived WAL and the WAL gaps after the chosen backup, read now. First from the
@@ -674,10 +677,18 @@ export function describePitrParams(params: PitrParams): Record<string, unknown> 
   };
 }
 
+/**
+ * What a side restore reads of the store: nothing. It changes nothing in the cluster, and it validates the
+ * target on what it reads itself when it runs: Barman's catalogue (its files) and the last archived WAL (the
+ * leader's pg_stat_archiver, through the HAProxy write port when the store knows no leader).
+ */
+export const SIDE_RESTORE_READS: SourceSelection = { keys: [] };
+
 export const pitrOperation: OperationDefinition<PitrParams> = {
   name: 'pitr',
   confirmation: 'yes-no',
   preconditions: pitrPreconditions,
+  reads: SIDE_RESTORE_READS,
   plan: pitrPlan,
   run: (context, params, signal) => runSideRestore(context, params, signal),
   describeParams: describePitrParams,

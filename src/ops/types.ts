@@ -1,5 +1,6 @@
 import type { ClusterConfig } from '../config/schema.js';
 import type { ClusterSnapshot } from '../model/snapshot.js';
+import type { SourceSelection } from '../model/source-selection.js';
 import type { OpsContext } from './context.js';
 
 /**
@@ -125,6 +126,12 @@ export interface OperationDefinition<P, R extends OperationResult = OperationRes
   /** The name to type for 'type-name' confirmations. */
   confirmName?: (params: P, snapshot: ClusterSnapshot) => string;
   preconditions(snapshot: ClusterSnapshot, params: P, context: PreconditionContext): Preconditions;
+  /**
+   * The store's sources the preconditions and the run read, when not every source: a one-shot command's store
+   * runs these only and the command waits for these only; the preconditions refuse while one is unread
+   * (unreadBlockers). Undefined: every source (the command waits for the store's first complete round).
+   */
+  reads?: SourceSelection;
   plan(snapshot: ClusterSnapshot, params: P, context: PreconditionContext): OperationPlan;
   run(context: OpsContext, params: P, signal: AbortSignal): AsyncGenerator<OperationEvent, R>;
   /** Parameters as written to the audit log and shown in summaries (JSON-safe, no secret). */

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import '../util/zod-setup.js';
+import * as z from 'zod/mini';
 import type { ClusterConfig } from '../config/schema.js';
 import { describeIssues } from './errors.js';
 import { createTransport } from './exec/transport.js';
@@ -16,44 +17,44 @@ const numberish = z.union([z.number(), z.string()]);
 const listedBackupSchema = z.looseObject({
   backup_id: z.string(),
   status: z.string(),
-  backup_name: z.string().nullish(),
-  begin_time: z.string().nullish(),
-  begin_time_timestamp: numberish.nullish(),
-  end_time: z.string().nullish(),
-  end_time_timestamp: numberish.nullish(),
-  size_bytes: numberish.nullish(),
-  wal_size_bytes: numberish.nullish(),
-  error: z.string().nullish(),
+  backup_name: z.nullish(z.string()),
+  begin_time: z.nullish(z.string()),
+  begin_time_timestamp: z.nullish(numberish),
+  end_time: z.nullish(z.string()),
+  end_time_timestamp: z.nullish(numberish),
+  size_bytes: z.nullish(numberish),
+  wal_size_bytes: z.nullish(numberish),
+  error: z.nullish(z.string()),
 });
 
 export const barmanListBackupsSchema = z.record(z.string(), z.array(listedBackupSchema));
 
 const baseBackupInformationSchema = z.looseObject({
-  begin_time: z.string().nullish(),
-  begin_time_timestamp: numberish.nullish(),
-  end_time: z.string().nullish(),
-  end_time_timestamp: numberish.nullish(),
-  begin_wal: z.string().nullish(),
-  end_wal: z.string().nullish(),
-  begin_lsn: z.string().nullish(),
-  end_lsn: z.string().nullish(),
-  timeline: numberish.nullish(),
-  disk_usage_bytes: numberish.nullish(),
-  disk_usage_with_wals_bytes: numberish.nullish(),
-  copy_time_seconds: numberish.nullish(),
+  begin_time: z.nullish(z.string()),
+  begin_time_timestamp: z.nullish(numberish),
+  end_time: z.nullish(z.string()),
+  end_time_timestamp: z.nullish(numberish),
+  begin_wal: z.nullish(z.string()),
+  end_wal: z.nullish(z.string()),
+  begin_lsn: z.nullish(z.string()),
+  end_lsn: z.nullish(z.string()),
+  timeline: z.nullish(numberish),
+  disk_usage_bytes: z.nullish(numberish),
+  disk_usage_with_wals_bytes: z.nullish(numberish),
+  copy_time_seconds: z.nullish(numberish),
 });
 
 const shownBackupSchema = z.looseObject({
   backup_id: z.string(),
   status: z.string(),
-  base_backup_information: baseBackupInformationSchema.nullish(),
-  wal_information: z.looseObject({ disk_usage_bytes: numberish.nullish() }).nullish(),
-  error: z.string().nullish(),
+  base_backup_information: z.nullish(baseBackupInformationSchema),
+  wal_information: z.nullish(z.looseObject({ disk_usage_bytes: z.nullish(numberish) })),
+  error: z.nullish(z.string()),
 });
 
 export const barmanShowBackupSchema = z.record(z.string(), shownBackupSchema);
 
-export const barmanStatusSchema = z.record(z.string(), z.record(z.string(), z.looseObject({ description: z.string().nullish(), message: z.unknown() })));
+export const barmanStatusSchema = z.record(z.string(), z.record(z.string(), z.looseObject({ description: z.nullish(z.string()), message: z.unknown() })));
 
 /** `show-servers`: only the directories the state fingerprint needs. */
 export const barmanShowServersSchema = z.record(
@@ -83,7 +84,7 @@ export interface BarmanStateFingerprint {
  */
 const FINGERPRINT_SCRIPT = 'cd "$1" 2>/dev/null || exit 3; stat -c "%n %s %y" . ./*/backup.info 2>/dev/null; echo "--"; stat -c "%s %y" "$2/xlog.db" 2>/dev/null; exit 0';
 
-export const barmanCheckSchema = z.record(z.string(), z.record(z.string(), z.looseObject({ status: z.string(), hint: z.string().nullish() })));
+export const barmanCheckSchema = z.record(z.string(), z.record(z.string(), z.looseObject({ status: z.string(), hint: z.nullish(z.string()) })));
 
 function num(value: number | string | null | undefined): number | undefined {
   if (value === null || value === undefined || value === '') return undefined;
@@ -225,7 +226,7 @@ export class BarmanAdapter {
     return { result, data };
   }
 
-  private validate<S extends z.ZodType>(command: string, data: unknown, schema: S): z.output<S> {
+  private validate<S extends z.ZodMiniType>(command: string, data: unknown, schema: S): z.output<S> {
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
       throw new ServiceError('barman', 'malformed', `barman ${command} printed JSON of an unexpected shape: ${describeIssues(parsed.error.issues)}`, this.transport.description);

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
-import type { Dispatcher } from 'undici';
-import { z } from 'zod';
+import '../util/zod-setup.js';
+import * as z from 'zod/mini';
 import { decodePatroniKeys, quorumState, scopePrefix } from './etcd.js';
+import type { HttpAgent } from './http.js';
 import { createAgent, httpCall, parseJson } from './http.js';
 import type { CallOptions, DcsView, DcsWatchEvent, EtcdClusterHealth, EtcdMemberHealth } from './types.js';
 import { ServiceError } from './types.js';
@@ -15,29 +15,29 @@ import { ServiceError } from './types.js';
  * authentication (a config with an etcd user keeps EtcdAdapter).
  */
 
-const int64 = z.union([z.string(), z.number()]).transform((v) => String(v));
-const header = z.looseObject({ revision: int64.optional(), member_id: int64.optional() });
+const int64 = z.pipe(z.union([z.string(), z.number()]), z.transform((v: string | number) => String(v)));
+const header = z.looseObject({ revision: z.optional(int64), member_id: z.optional(int64) });
 const rangeSchema = z.looseObject({
   header,
-  kvs: z.array(z.looseObject({ key: z.string(), value: z.string().optional(), mod_revision: int64.optional(), lease: int64.optional() })).optional(),
+  kvs: z.optional(z.array(z.looseObject({ key: z.string(), value: z.optional(z.string()), mod_revision: z.optional(int64), lease: z.optional(int64) }))),
 });
-const leaseSchema = z.looseObject({ TTL: int64.optional(), grantedTTL: int64.optional() });
+const leaseSchema = z.looseObject({ TTL: z.optional(int64), grantedTTL: z.optional(int64) });
 const memberListSchema = z.looseObject({
-  members: z.array(z.looseObject({ ID: int64.optional(), name: z.string().optional(), clientURLs: z.array(z.string()).optional(), peerURLs: z.array(z.string()).optional(), isLearner: z.boolean().optional() })).optional(),
+  members: z.optional(z.array(z.looseObject({ ID: z.optional(int64), name: z.optional(z.string()), clientURLs: z.optional(z.array(z.string())), peerURLs: z.optional(z.array(z.string())), isLearner: z.optional(z.boolean()) }))),
 });
-const statusSchema = z.looseObject({ header, leader: int64.optional(), errors: z.array(z.string()).optional() });
+const statusSchema = z.looseObject({ header, leader: z.optional(int64), errors: z.optional(z.array(z.string())) });
 const watchMessageSchema = z.looseObject({
-  result: z
-    .looseObject({
-      header: header.optional(),
-      created: z.boolean().optional(),
-      canceled: z.boolean().optional(),
-      compact_revision: int64.optional(),
-      cancel_reason: z.string().optional(),
-      events: z.array(z.looseObject({ type: z.string().optional(), kv: z.looseObject({ key: z.string(), value: z.string().optional(), mod_revision: int64.optional() }) })).optional(),
-    })
-    .optional(),
-  error: z.looseObject({ message: z.string().optional() }).optional(),
+  result: z.optional(
+    z.looseObject({
+      header: z.optional(header),
+      created: z.optional(z.boolean()),
+      canceled: z.optional(z.boolean()),
+      compact_revision: z.optional(int64),
+      cancel_reason: z.optional(z.string()),
+      events: z.optional(z.array(z.looseObject({ type: z.optional(z.string()), kv: z.looseObject({ key: z.string(), value: z.optional(z.string()), mod_revision: z.optional(int64) }) }))),
+    }),
+  ),
+  error: z.optional(z.looseObject({ message: z.optional(z.string()) })),
 });
 
 /** Wait between reconnections of the watch: from WATCH_RETRY_MS doubling up to WATCH_RETRY_MAX_MS. */
@@ -60,22 +60,22 @@ function prefixEnd(prefix: string): string {
 }
 
 export class EtcdHttpReader {
-  private readonly dispatcher: Dispatcher;
+  private readonly agent: HttpAgent;
 
   constructor(private readonly options: { endpoints: string[]; timeoutMs: number }) {
-    this.dispatcher = createAgent();
+    this.agent = createAgent();
   }
 
   async close(): Promise<void> {
-    await (this.dispatcher as Dispatcher & { close(): Promise<void> }).close();
+    await this.agent.close();
   }
 
   /** POST a gateway call to one endpoint; a status other than 200 is a 'failed' ServiceError. */
-  private async post<S extends z.ZodType>(endpoint: string, path: string, body: unknown, schema: S, options: CallOptions & { timeoutMs: number }): Promise<z.output<S>> {
+  private async post<S extends z.ZodMiniType>(endpoint: string, path: string, body: unknown, schema: S, options: CallOptions & { timeoutMs: number }): Promise<z.output<S>> {
     const answer = await httpCall({
       source: 'etcd',
       peer: 'etcd',
-      dispatcher: this.dispatcher,
+      agent: this.agent,
       method: 'POST',
       url: `${endpoint.replace(/\/+$/, '')}${path}`,
       headers: { 'content-type': 'application/json' },
@@ -159,8 +159,7 @@ export class EtcdHttpReader {
     const streamOnce = async (endpoint: string): Promise<void> => {
       const createRequest: Record<string, unknown> = { key: b64(prefix), range_end: prefixEnd(prefix) };
       if (nextRevision !== undefined) createRequest.start_revision = String(nextRevision);
-      const response = await request(`${endpoint.replace(/\/+$/, '')}/v3/watch`, {
-        dispatcher: this.dispatcher,
+      const response = await this.agent.request(`${endpoint.replace(/\/+$/, '')}/v3/watch`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ create_request: createRequest }),

@@ -1,6 +1,6 @@
-import type { Agent } from 'undici';
 import { readSecret } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
+import type { HttpAgent } from './http.js';
 import { basicAuthHeader, createAgent, httpCall, originOf } from './http.js';
 import type { CallOptions, HaproxyRouting, HaproxyServer } from './types.js';
 import { ServiceError } from './types.js';
@@ -121,7 +121,7 @@ export interface HaproxyAdapterOptions {
 const DEFAULT_TIMEOUT_MS = 2000;
 
 export class HaproxyAdapter {
-  private readonly agent: Agent;
+  private readonly agent: HttpAgent;
 
   constructor(private readonly options: HaproxyAdapterOptions) {
     this.agent = createAgent();
@@ -148,7 +148,7 @@ export class HaproxyAdapter {
     const answer = await httpCall({
       source: 'haproxy',
       peer: 'HAProxy stats',
-      dispatcher: this.agent,
+      agent: this.agent,
       method: 'GET',
       url: this.options.statsUrl,
       headers,

@@ -1,14 +1,25 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import tls from 'node:tls';
-import { Agent, request } from 'undici';
-import type { Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import type * as UndiciModule from 'undici';
 import { describeIssues, deadline, networkError, timeoutError } from './errors.js';
 import type { SourceName } from './types.js';
 import { ServiceError } from './types.js';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 
-/** HTTP plumbing shared by the Patroni and HAProxy adapters (undici, one Agent per adapter). */
+/**
+ * HTTP plumbing shared by the Patroni, HAProxy and etcd adapters: undici (one keep-alive agent per adapter),
+ * loaded on the first request that needs it, and one-shot HTTP/1.0 GETs on Node's own sockets (httpGetOnce).
+ */
+
+type Undici = typeof UndiciModule;
+let undiciModule: Promise<Undici> | undefined;
+
+/** undici, loaded once, on first use: the cockpit's first frame reads Patroni with httpGetOnce only. */
+function loadUndici(): Promise<Undici> {
+  undiciModule ??= import('undici');
+  return undiciModule;
+}
 
 export interface HttpTls {
   caFile?: string;
@@ -40,9 +51,32 @@ export function tlsConnectOptions(settings: HttpTls): TlsConnectOptions {
   return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), rejectUnauthorized: !settings.insecure };
 }
 
-export function createAgent(settings?: HttpTls | TlsConnectOptions): Agent {
-  if (!settings) return new Agent({ keepAliveTimeout: 10_000 });
-  return new Agent({ keepAliveTimeout: 10_000, connect: 'rejectUnauthorized' in settings ? settings : tlsConnectOptions(settings) });
+/** A keep-alive HTTP agent (undici's Agent), made on the first request through it. */
+export class HttpAgent {
+  private agent: Promise<Agent> | undefined;
+
+  constructor(private readonly connect: TlsConnectOptions | undefined) {}
+
+  /** undici's Agent (loading undici the first time). */
+  dispatcher(): Promise<Agent> {
+    this.agent ??= loadUndici().then(({ Agent }) => new Agent({ keepAliveTimeout: 10_000, ...(this.connect ? { connect: this.connect } : {}) }));
+    return this.agent;
+  }
+
+  /** undici's request() through this agent. */
+  async request(url: string, options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'> & { method: Dispatcher.HttpMethod }): Promise<Dispatcher.ResponseData> {
+    const [{ request }, dispatcher] = await Promise.all([loadUndici(), this.dispatcher()]);
+    return request(url, { ...options, dispatcher });
+  }
+
+  /** Close its connections (nothing to do when it never made one). */
+  async close(): Promise<void> {
+    if (this.agent) await (await this.agent).close();
+  }
+}
+
+export function createAgent(settings?: HttpTls | TlsConnectOptions): HttpAgent {
+  return new HttpAgent(settings === undefined ? undefined : 'rejectUnauthorized' in settings ? settings : tlsConnectOptions(settings));
 }
 
 export function basicAuthHeader(username: string, password: string | undefined): string {
@@ -62,7 +96,7 @@ export interface HttpCall {
   source: SourceName;
   /** The peer in an operator's words, without the URL: "Patroni REST", "HAProxy stats". */
   peer: string;
-  dispatcher: Dispatcher;
+  agent: HttpAgent;
   method: Dispatcher.HttpMethod;
   url: string;
   headers?: Record<string, string>;
@@ -84,8 +118,7 @@ export async function httpCall(call: HttpCall): Promise<HttpAnswer> {
   call.signal?.throwIfAborted();
   const d = deadline(call.timeoutMs, call.signal);
   try {
-    const response = await request(call.url, {
-      dispatcher: call.dispatcher,
+    const response = await call.agent.request(call.url, {
       method: call.method,
       headers: { accept: 'application/json, text/plain, */*', ...call.headers },
       ...(call.body === undefined ? {} : { body: call.body }),
@@ -103,7 +136,7 @@ export async function httpCall(call: HttpCall): Promise<HttpAnswer> {
 }
 
 /** Parse a JSON body and validate it; anything else is a 'malformed' ServiceError naming what was asked. */
-export function parseJson<S extends z.ZodType>(source: SourceName, what: string, endpoint: string, text: string, schema: S): z.output<S> {
+export function parseJson<S extends z.ZodMiniType>(source: SourceName, what: string, endpoint: string, text: string, schema: S): z.output<S> {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -141,7 +174,7 @@ class NotHttp10 extends Error {}
  * several times a second. Any status is returned; network failures and timeouts become ServiceErrors as in
  * httpCall. An answer HTTP/1.0 cannot carry (chunked) is asked again through httpCall on `fallback`.
  */
-export async function httpGetOnce(call: HttpGetOnce, fallback: Dispatcher): Promise<HttpAnswer> {
+export async function httpGetOnce(call: HttpGetOnce, fallback: HttpAgent): Promise<HttpAnswer> {
   const endpoint = originOf(call.url);
   const what = `${call.peer} ${endpoint}`;
   call.signal?.throwIfAborted();
@@ -152,9 +185,11 @@ export async function httpGetOnce(call: HttpGetOnce, fallback: Dispatcher): Prom
   const headerLines = Object.entries({ host: url.host, accept: 'application/json, text/plain, */*', ...call.headers }).map(([name, value]) => `${name}: ${value}\r\n`);
   const requestText = `GET ${url.pathname}${url.search} HTTP/1.0\r\n${headerLines.join('')}\r\n`;
   const maxBytes = call.maxBytes ?? 4 * 1024 * 1024;
+  // node:tls only for https: (loading it is a few ms of every start).
+  const tls = secure ? await import('node:tls') : undefined;
   try {
     return await new Promise<HttpAnswer>((resolve, reject) => {
-      const socket = secure ? tls.connect({ host, port, servername: net.isIP(host) ? '' : host, ...call.tls }) : net.connect({ host, port });
+      const socket = tls ? tls.connect({ host, port, servername: net.isIP(host) ? '' : host, ...call.tls }) : net.connect({ host, port });
       const chunks: Buffer[] = [];
       let received = 0;
       let settled = false;
@@ -200,6 +235,6 @@ export async function httpGetOnce(call: HttpGetOnce, fallback: Dispatcher): Prom
     });
   } catch (error) {
     if (!(error instanceof NotHttp10)) throw error;
-    return httpCall({ ...call, dispatcher: fallback, method: 'GET' });
+    return httpCall({ ...call, agent: fallback, method: 'GET' });
   }
 }

@@ -1,8 +1,8 @@
-import type { Agent } from 'undici';
-import { z } from 'zod';
+import '../util/zod-setup.js';
+import * as z from 'zod/mini';
 import { readSecret } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
-import type { HttpAnswer, HttpTls } from './http.js';
+import type { HttpAgent, HttpAnswer, HttpTls } from './http.js';
 import type { TlsConnectOptions } from './http.js';
 import { basicAuthHeader, createAgent, httpCall, httpGetOnce, originOf, parseJson, tlsConnectOptions } from './http.js';
 import type {
@@ -30,84 +30,84 @@ import { formatLsn, parseLsn } from '../util/units.js';
 
 const numberish = z.union([z.number(), z.string()]);
 const tagsSchema = z.record(z.string(), z.unknown());
-const pendingRestartReasonSchema = z.record(z.string(), z.looseObject({ old_value: z.unknown().optional(), new_value: z.unknown().optional() }));
-const scheduledRestartSchema = z.looseObject({ schedule: z.string(), postgres_version: z.unknown().optional() });
+const pendingRestartReasonSchema = z.record(z.string(), z.looseObject({ old_value: z.optional(z.unknown()), new_value: z.optional(z.unknown()) }));
+const scheduledRestartSchema = z.looseObject({ schedule: z.string(), postgres_version: z.optional(z.unknown()) });
 
 export const patroniClusterMemberSchema = z.looseObject({
   name: z.string(),
-  role: z.string().optional(),
-  state: z.string().optional(),
-  api_url: z.string().nullish(),
-  host: z.string().nullish(),
-  port: numberish.nullish(),
-  timeline: z.number().int().nullish(),
-  lag: numberish.nullish(),
-  lsn: z.string().nullish(),
-  receive_lag: numberish.nullish(),
-  receive_lsn: z.string().nullish(),
-  replay_lag: numberish.nullish(),
-  replay_lsn: z.string().nullish(),
-  pending_restart: z.boolean().nullish(),
-  pending_restart_reason: pendingRestartReasonSchema.nullish(),
-  scheduled_restart: scheduledRestartSchema.nullish(),
-  tags: tagsSchema.nullish(),
+  role: z.optional(z.string()),
+  state: z.optional(z.string()),
+  api_url: z.nullish(z.string()),
+  host: z.nullish(z.string()),
+  port: z.nullish(numberish),
+  timeline: z.nullish(z.int()),
+  lag: z.nullish(numberish),
+  lsn: z.nullish(z.string()),
+  receive_lag: z.nullish(numberish),
+  receive_lsn: z.nullish(z.string()),
+  replay_lag: z.nullish(numberish),
+  replay_lsn: z.nullish(z.string()),
+  pending_restart: z.nullish(z.boolean()),
+  pending_restart_reason: z.nullish(pendingRestartReasonSchema),
+  scheduled_restart: z.nullish(scheduledRestartSchema),
+  tags: z.nullish(tagsSchema),
 });
 
 export const patroniClusterSchema = z.looseObject({
   members: z.array(patroniClusterMemberSchema),
-  pause: z.boolean().nullish(),
-  scope: z.string().nullish(),
-  scheduled_switchover: z.looseObject({ at: z.string(), from: z.string().nullish(), to: z.string().nullish() }).nullish(),
+  pause: z.nullish(z.boolean()),
+  scope: z.nullish(z.string()),
+  scheduled_switchover: z.nullish(z.looseObject({ at: z.string(), from: z.nullish(z.string()), to: z.nullish(z.string()) })),
 });
 
 /** /history and the DCS `history` key: [timeline, lsn, reason, timestamp?, new leader?] per line. */
 export const patroniHistorySchema = z.array(z.tuple([numberish, numberish], z.union([z.string(), z.number(), z.null()])));
 
 export const patroniMemberStatusSchema = z.looseObject({
-  state: z.string().optional(),
-  role: z.string().optional(),
-  server_version: z.number().int().nullish(),
-  postmaster_start_time: z.string().nullish(),
-  timeline: z.number().int().nullish(),
-  xlog: z
-    .looseObject({
-      location: z.number().nullish(),
-      received_location: z.number().nullish(),
-      replayed_location: z.number().nullish(),
-      replayed_timestamp: z.string().nullish(),
-      paused: z.boolean().nullish(),
-    })
-    .nullish(),
-  replication: z
-    .array(
+  state: z.optional(z.string()),
+  role: z.optional(z.string()),
+  server_version: z.nullish(z.int()),
+  postmaster_start_time: z.nullish(z.string()),
+  timeline: z.nullish(z.int()),
+  xlog: z.nullish(
+    z.looseObject({
+      location: z.nullish(z.number()),
+      received_location: z.nullish(z.number()),
+      replayed_location: z.nullish(z.number()),
+      replayed_timestamp: z.nullish(z.string()),
+      paused: z.nullish(z.boolean()),
+    }),
+  ),
+  replication: z.nullish(
+    z.array(
       z.looseObject({
-        usename: z.string().nullish(),
+        usename: z.nullish(z.string()),
         application_name: z.string(),
-        client_addr: z.string().nullish(),
-        state: z.string().nullish(),
-        sync_state: z.string().nullish(),
-        sync_priority: z.number().nullish(),
+        client_addr: z.nullish(z.string()),
+        state: z.nullish(z.string()),
+        sync_state: z.nullish(z.string()),
+        sync_priority: z.nullish(z.number()),
       }),
-    )
-    .nullish(),
-  dcs_last_seen: z.number().nullish(),
-  pending_restart: z.boolean().nullish(),
-  pending_restart_reason: pendingRestartReasonSchema.nullish(),
-  pause: z.boolean().nullish(),
-  cluster_unlocked: z.boolean().nullish(),
-  tags: tagsSchema.nullish(),
-  database_system_identifier: z.string().nullish(),
-  scheduled_restart: scheduledRestartSchema.nullish(),
-  patroni: z.looseObject({ version: z.string().nullish(), scope: z.string().nullish(), name: z.string().nullish() }).nullish(),
+    ),
+  ),
+  dcs_last_seen: z.nullish(z.number()),
+  pending_restart: z.nullish(z.boolean()),
+  pending_restart_reason: z.nullish(pendingRestartReasonSchema),
+  pause: z.nullish(z.boolean()),
+  cluster_unlocked: z.nullish(z.boolean()),
+  tags: z.nullish(tagsSchema),
+  database_system_identifier: z.nullish(z.string()),
+  scheduled_restart: z.nullish(scheduledRestartSchema),
+  patroni: z.nullish(z.looseObject({ version: z.nullish(z.string()), scope: z.nullish(z.string()), name: z.nullish(z.string()) })),
 });
 
 export const patroniConfigSchema = z.looseObject({
-  ttl: numberish.nullish(),
-  loop_wait: numberish.nullish(),
-  retry_timeout: numberish.nullish(),
-  maximum_lag_on_failover: numberish.nullish(),
-  synchronous_mode: z.union([z.boolean(), z.string()]).nullish(),
-  pause: z.boolean().nullish(),
+  ttl: z.nullish(numberish),
+  loop_wait: z.nullish(numberish),
+  retry_timeout: z.nullish(numberish),
+  maximum_lag_on_failover: z.nullish(numberish),
+  synchronous_mode: z.nullish(z.union([z.boolean(), z.string()])),
+  pause: z.nullish(z.boolean()),
 });
 
 // ------------------------------------------------------------------ normalization (pure)
@@ -365,7 +365,7 @@ export function restBase(apiUrl: string): string {
 }
 
 export class PatroniClient {
-  private readonly agent: Agent;
+  private readonly agent: HttpAgent;
   private readonly authorization: string | undefined;
   private readonly actionTimeoutMs: number;
 
@@ -420,18 +420,7 @@ export class PatroniClient {
     // /patroni answers 200; a member whose PostgreSQL is down may answer 503 with the same document. Asked on a
     // fresh HTTP/1.0 connection: Patroni closes every connection after its answer, and this is the read asked
     // most often (the leader probe, every member's poll).
-    const answer = await httpGetOnce(
-      {
-        source: 'patroni',
-        peer: 'Patroni REST',
-        url: `${restBase(apiUrl)}/patroni`,
-        ...(this.authorization ? { headers: { authorization: this.authorization } } : {}),
-        timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(this.tls ? { tls: this.tls } : {}),
-      },
-      this.agent,
-    );
+    const answer = await this.getOnce(`${restBase(apiUrl)}/patroni`, options);
     if (answer.status !== 200 && answer.status !== 503) throw this.statusError('GET /patroni', answer, 'http');
     return normalizeMemberStatus(parseJson('patroni', `Patroni REST ${answer.endpoint} /patroni`, answer.endpoint, answer.text, patroniMemberStatusSchema));
   }
@@ -504,7 +493,7 @@ export class PatroniClient {
     return httpCall({
       source: 'patroni',
       peer: 'Patroni REST',
-      dispatcher: this.agent,
+      agent: this.agent,
       method,
       url,
       headers,
@@ -514,10 +503,30 @@ export class PatroniClient {
     });
   }
 
+  /** A GET that must answer 200 (asked once on its own connection: see getOnce). */
   private async expectOk(method: 'GET', url: string, options: CallOptions): Promise<HttpAnswer> {
-    const answer = await this.call(method, url, options);
+    const answer = await this.getOnce(url, options);
     if (answer.status !== 200) throw this.statusError(`${method} ${new URL(url).pathname}`, answer, 'http');
     return answer;
+  }
+
+  /**
+   * A GET on a fresh HTTP/1.0 connection: Patroni closes every connection after its answer, so a keep-alive
+   * client gains nothing, and the reads need no HTTP client loaded (the cockpit's first frame is /cluster).
+   */
+  private getOnce(url: string, options: CallOptions): Promise<HttpAnswer> {
+    return httpGetOnce(
+      {
+        source: 'patroni',
+        peer: 'Patroni REST',
+        url,
+        ...(this.authorization ? { headers: { authorization: this.authorization } } : {}),
+        timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(this.tls ? { tls: this.tls } : {}),
+      },
+      this.agent,
+    );
   }
 
   private statusError(what: string, answer: HttpAnswer, otherwise: 'http' | 'failed'): ServiceError {

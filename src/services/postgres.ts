@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { readSecret } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import { networkError, timeoutError, withDeadline } from './errors.js';
@@ -194,6 +194,17 @@ function toBlocking(r: Row): BlockingRow {
   return row;
 }
 
+let pgModule: Promise<typeof pg> | undefined;
+
+/**
+ * node-postgres, loaded on the first connection: the cockpit's first frame needs Patroni only, and loading pg
+ * is a tenth of its start-up.
+ */
+export function loadPg(): Promise<typeof pg> {
+  pgModule ??= import('pg').then((module) => module.default);
+  return pgModule;
+}
+
 /** SQLSTATEs that mean "who you are was refused" rather than "something broke". */
 const AUTH_SQLSTATES = new Set(['28P01', '28000', '42501']);
 
@@ -267,8 +278,18 @@ export class PostgresMemberClient {
   private connect(timeoutMs: number): Promise<pg.Client> {
     if (this.client) return Promise.resolve(this.client);
     if (this.connecting) return this.connecting;
+    const connecting: Promise<pg.Client> = loadPg().then((module) => {
+      // Closed while pg loaded: nothing to open.
+      if (this.connecting !== connecting) throw new ServiceError('postgres', 'unreachable', `${this.what}: the connection was closed`, this.endpoint);
+      return this.open(module, timeoutMs);
+    });
+    this.connecting = connecting;
+    return connecting;
+  }
+
+  private open(module: typeof pg, timeoutMs: number): Promise<pg.Client> {
     const ssl = this.sslOption();
-    const client = new pg.Client({
+    const client = new module.Client({
       host: this.options.host,
       port: this.options.port,
       user: this.options.user,
@@ -284,7 +305,7 @@ export class PostgresMemberClient {
     client.on('error', () => this.drop(client));
     client.on('end', () => this.drop(client));
     this.connectingClient = client;
-    this.connecting = client.connect().then(
+    return client.connect().then(
       () => {
         this.client = client;
         this.connecting = undefined;
@@ -296,7 +317,6 @@ export class PostgresMemberClient {
         throw error;
       },
     );
-    return this.connecting;
   }
 
   private describe(error: unknown): ServiceError {

@@ -1,5 +1,5 @@
 import { styledCharsFromTokens, styledCharsToString, tokenize, type StyledChar } from '@alcalzone/ansi-tokenize';
-import stringWidth from 'string-width';
+import { stringWidth } from './string-width.js';
 
 /**
  * The cockpit's frame compositor: a drop-in for Ink's `Output` (ink/build/output.js), which Ink's

@@ -4,6 +4,7 @@ import type { ClusterStore } from '../model/store.js';
 import { App } from './App.js';
 import type { CockpitServices, OperationsPort } from './operations-port.js';
 import type { CockpitMode } from './cockpit-view.js';
+import { traceStartup } from '../util/startup-trace.js';
 
 export interface RunCockpitOptions {
   mode: CockpitMode;
@@ -47,6 +48,7 @@ function watchFirstReading(store: ClusterStore, onFirstFrame: (() => void) | und
     onRender: () => {
       if (!read || done) return;
       done = true;
+      traceStartup('first frame with patroni');
       onFirstFrame();
     },
   };
@@ -60,6 +62,7 @@ function watchFirstReading(store: ClusterStore, onFirstFrame: (() => void) | und
 export async function runCockpit(store: ClusterStore, options: RunCockpitOptions): Promise<void> {
   const env = options.env ?? process.env;
   const first = watchFirstReading(store, options.onFirstFrame);
+  traceStartup('render');
   const instance = render(
     <App
       store={first.store}

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labSuperuserPassword } from '../../src/lab/lab.js';
@@ -48,6 +49,23 @@ describe('backup', () => {
     const listed = JSON.parse((await runCli(['backups', '--json', '--config', config])).stdout) as { backups: Array<{ id: string; status: string }>; window: { fromBackupId: string } | null };
     expect(listed.backups.find((b) => b.id === id)?.status).toBe('DONE');
     expect(listed.window).not.toBeNull();
+  });
+
+  it('pgcockpit backup --yes --json reads /cluster, the DCS and the leader only, then backs up and verifies', async () => {
+    const trace = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pgcockpit-trace-')), 'startup.txt');
+    try {
+      const result = await runCli(['backup', '--yes', '--json', '--config', config], { env: { PGCOCKPIT_TRACE_STARTUP: trace }, timeoutMs: 300_000 });
+      expect(result.code, result.stderr + result.stdout).toBe(0);
+      const doc = JSON.parse(result.stdout) as { status: string; steps: Array<{ id: string; status: string }>; result: { details: { member: string; checkOk: boolean } } };
+      expect(doc.steps.map((step) => `${step.id} ${step.status}`)).toEqual(['preflight done', 'request:backup done', 'verify done']);
+      expect(doc.result.details.checkOk).toBe(true);
+      // The store's sources this one-shot command started (the trace's "read <source>" marks): no other.
+      const leader = doc.result.details.member;
+      const read = fs.readFileSync(trace, 'utf8').split('\n').flatMap((line) => /^\S+ read (\S+)$/.exec(line)?.slice(1) ?? []);
+      expect(read.sort()).toEqual(['dcs', 'patroni', `patroni:${leader}`, `postgres:${leader}`]);
+    } finally {
+      fs.rmSync(path.dirname(trace), { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiveClusterStore } from '../../src/model/live-store.js';
+import type { SourceSelection } from '../../src/model/source-selection.js';
+import { unreadSources } from '../../src/model/source-selection.js';
 import type { ClusterSources } from '../../src/model/sources.js';
 import type { CallOptions, DcsView } from '../../src/services/types.js';
 import { waitFor } from '../../src/util/wait.js';
@@ -95,8 +97,10 @@ describe('LiveClusterStore', () => {
     expect(haproxy?.error).toBe('timed out after 300 ms');
     expect(haproxy?.failingSince).toBeTypeOf('number');
     expect(store.getSnapshot().alerts.map((a) => a.id)).toContain('stale:haproxy');
-    // meanwhile the fast sources went on
-    expect(sources.calls.patroni ?? 0).toBeGreaterThan(10);
+    // meanwhile the fast sources go on: /cluster is read again and again while HAProxy still hangs
+    const before = sources.calls.patroni ?? 0;
+    await until('5 more reads of /cluster', () => (sources.calls.patroni ?? 0) >= before + 5);
+    expect(store.getSnapshot().sources.haproxy?.error).toBe('timed out after 300 ms');
   });
 
   it('a failing source is stale with its error; when it answers again the alert clears', async () => {
@@ -180,5 +184,65 @@ describe('LiveClusterStore', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
     expect(sources.calls.dcs).toBeGreaterThan(0);
     expect(sources.watcher).toBeTypeOf('function');
+  });
+});
+
+describe('LiveClusterStore: some sources only (a one-shot command)', () => {
+  const backupReads: SourceSelection = { keys: ['patroni', 'dcs'], leader: true };
+
+  it("runs only the selected sources (a member's for the leader only) and says when they are read", async () => {
+    const sources = new FakeClusterSources();
+    store = new LiveClusterStore({ cluster, sources, pollIntervalMs: 100, watchDcs: false, leaderProbeIntervalMs: 0, only: backupReads });
+    store.start();
+    await store.whenSourcesRead(backupReads);
+    const snapshot = store.getSnapshot();
+    expect(Object.keys(snapshot.sources).sort()).toEqual(['dcs', 'patroni', 'patroni:db1', 'postgres:db1']);
+    expect(unreadSources(backupReads, snapshot)).toEqual([]);
+    expect(snapshot.leader).toBe('db1');
+    expect(snapshot.members.find((m) => m.name === 'db1')?.state).toBe('running');
+    // Never started: etcd's health, the history, the dynamic config, HAProxy, the replicas' REST APIs and PostgreSQL.
+    for (const key of ['etcd', 'history', 'config', 'haproxy', 'postgres:db2', 'postgres:db3', 'patroni:http://127.0.0.1:8002/patroni', 'patroni:http://127.0.0.1:8003/patroni']) {
+      expect(sources.calls[key], key).toBeUndefined();
+    }
+  });
+
+  it('waits for a selected source that answers late: resolved by its failure, not before', async () => {
+    const sources = new FakeClusterSources();
+    sources.hanging.add('postgres:db1');
+    store = new LiveClusterStore({ cluster, sources, pollIntervalMs: 100, watchDcs: false, leaderProbeIntervalMs: 0, only: backupReads });
+    let resolved = false;
+    store.start();
+    const read = store.whenSourcesRead(backupReads).then(() => (resolved = true));
+    await until("db1's REST API read", () => store?.getSnapshot().sources['patroni:db1']?.asOf !== undefined);
+    expect(resolved).toBe(false);
+    expect(unreadSources(backupReads, store.getSnapshot())).toEqual(['postgres:db1']);
+    await read;
+    expect(store.getSnapshot().sources['postgres:db1']?.error).toBe('timed out after 300 ms');
+    expect(unreadSources(backupReads, store.getSnapshot())).toEqual([]);
+  });
+
+  it('resolves once every source it runs is read, leaving unread what it does not run', async () => {
+    const sources = new FakeClusterSources();
+    store = new LiveClusterStore({ cluster, sources, pollIntervalMs: 100, watchDcs: false, leaderProbeIntervalMs: 0 });
+    store.start();
+    // No Barman in these sources: it can never be read, and the wait ends with the first complete round.
+    const withBarman: SourceSelection = { keys: ['patroni', 'barman'] };
+    await store.whenSourcesRead(withBarman);
+    expect(unreadSources(withBarman, store.getSnapshot())).toEqual(['barman']);
+    // Nothing selected: nothing to wait for.
+    await expect(new LiveClusterStore({ cluster, sources: new FakeClusterSources(), pollIntervalMs: 100 }).whenSourcesRead({ keys: [] })).resolves.toBeUndefined();
+  });
+
+  it('keeps what a runner records after the store stopped, and no timer keeps the process alive for it', async () => {
+    // A side restore's store: no source at all.
+    store = new LiveClusterStore({ cluster, sources: new FakeClusterSources(), pollIntervalMs: 100, only: { keys: [] } });
+    store.start();
+    await store.whenSourcesRead({ keys: [] });
+    await store.stop();
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    for (const step of ['preflight', 'request:backup', 'verify']) store.recordEvent({ at: Date.now(), kind: 'operation', severity: 'info', message: `backup: ${step} done` });
+    expect(timers()).toBe(before);
+    expect(store.getEvents().at(-1)?.message).toBe('backup: verify done');
   });
 });

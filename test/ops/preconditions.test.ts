@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bestCandidate, candidateOptions } from '../../src/ops/checks.js';
+import { backupPreconditions, BACKUP_READS } from '../../src/ops/backup.js';
+import { bestCandidate, candidateOptions, leaderBlockers } from '../../src/ops/checks.js';
 import { drillPreconditions } from '../../src/ops/drill.js';
 import { failoverPreconditions } from '../../src/ops/failover.js';
 import { pauseOperation, resumeOperation } from '../../src/ops/pause.js';
@@ -326,5 +327,35 @@ describe('reinit, restart, reload, pause/resume, drill preconditions (FAKE snaps
 
   it('fakes use a fixed clock', () => {
     expect(fakeContext().now).toBe(FAKE_NOW);
+  });
+});
+
+describe('backup preconditions (FAKE snapshots)', () => {
+  const withBarman = () => fakeContext({ cluster: fakeCluster({ barman: { server: 'patroni1', timeoutMs: 60_000, transport: { kind: 'local' } } }) });
+  const read = (keys: string[]) => Object.fromEntries(keys.map((key) => [key, { source: key.split(':')[0] as 'patroni', key, asOf: FAKE_NOW - 100 }]));
+
+  it('refuses while a source its checks read is unread, even where the member looks fine', () => {
+    // /cluster and the DCS read, the leader's own REST API and PostgreSQL not yet: the model keeps the DCS's word
+    // that db1 leads and runs, which the leader check alone would let pass.
+    const early = fakeHealthySnapshot((s) => {
+      s.sources = read(['patroni', 'dcs']);
+    });
+    expect(leaderBlockers(early, 'a backup')).toEqual([]);
+    const refused = backupPreconditions(early, {}, withBarman());
+    expect(codes(refused).blockers).toEqual(['source-unread']);
+    expect(refused.blockers[0]?.message).toBe('not read yet: patroni:db1, postgres:db1 (the checks need them)');
+    // A failed read is a read: what it says is then judged by the checks themselves.
+    const read1 = fakeHealthySnapshot((s) => {
+      s.sources = { ...read(['patroni', 'dcs', 'patroni:db1']), 'postgres:db1': { source: 'postgres', key: 'postgres:db1', error: 'refused the connection', failingSince: FAKE_NOW - 50 } };
+    });
+    expect(backupPreconditions(read1, {}, withBarman()).blockers).toEqual([]);
+  });
+
+  it('a backup reads /cluster, the DCS and the leader: not the replicas', () => {
+    expect(BACKUP_READS).toEqual({ keys: ['patroni', 'dcs'], leader: true });
+    const snapshot = fakeHealthySnapshot((s) => {
+      s.sources = read(['patroni', 'dcs', 'patroni:db1', 'postgres:db1']);
+    });
+    expect(backupPreconditions(snapshot, {}, withBarman())).toEqual({ blockers: [], warnings: [] });
   });
 });

@@ -13,6 +13,7 @@ import {
   patroniHistorySchema,
   patroniMemberStatusSchema,
 } from '../../src/services/patroni.js';
+import { describeIssues } from '../../src/services/errors.js';
 
 const fixtures = path.join(import.meta.dirname, '..', 'fixtures');
 const read = (...parts: string[]): unknown => JSON.parse(fs.readFileSync(path.join(fixtures, ...parts), 'utf8'));
@@ -159,8 +160,10 @@ describe('Patroni 3.0.2 payloads recorded from the lab', () => {
     }
   });
 
-  it('rejects what is not a Patroni payload', () => {
-    expect(patroniClusterSchema.safeParse({ members: [{ role: 'leader' }] }).success).toBe(false);
+  it('rejects what is not a Patroni payload, saying what is wrong', () => {
+    const nameless = patroniClusterSchema.safeParse({ members: [{ role: 'leader' }] });
+    expect(nameless.success).toBe(false);
+    expect(describeIssues(nameless.error?.issues ?? [])).toBe('members[0].name: Invalid input: expected string, received undefined');
     expect(patroniHistorySchema.safeParse([['x']]).success).toBe(false);
   });
 });
