@@ -6,9 +6,15 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.{ts,tsx}'],
     globalSetup: ['test/global-setup.ts'],
+    // Before each file: the shared lab mended, whatever the file before left; after each test: no command it
+    // started still running (test/support/each-file.ts).
+    setupFiles: ['test/support/each-file.ts'],
     fileParallelism: false,
-    testTimeout: 120_000,
-    hookTimeout: 240_000,
+    // A test's own waits bound it, each with a message saying what it waited for; vitest's timeout is only
+    // the backstop, well above them, so that it never abandons a test body half-way while that body goes on
+    // acting on the lab (a CI machine here runs the suite ≈ 2.5× slower than a developer's).
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
     reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

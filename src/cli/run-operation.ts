@@ -18,7 +18,7 @@ import { traceStartup } from '../util/startup-trace.js';
  * and backup / PITR (backup-commands.ts): open the cluster, check through the runner (read-only mode,
  * one operation at a time, audit log), the dry run on --dry-run, the confirmation in proportion to the
  * danger (y/N, or a name typed) refused instead of hanging when there is no terminal to ask on, the
- * steps streamed to stderr, the result on stdout (--json: one document), SIGINT aborts.
+ * steps streamed to stderr, the result on stdout (--json: one document), SIGINT or SIGTERM aborts.
  * Exit codes: 0 done, 1 refused (a precondition, read-only, not confirmed), 2 failed or aborted, 64 usage.
  */
 
@@ -136,7 +136,7 @@ export async function runOperationCommand(request: OperationRequest, parsed: Par
   const { store, cluster, config } = opened;
   let context: ReturnType<typeof createOpsContext> | undefined;
   let runner: OperationRunner | undefined;
-  const onSignal = () => runner?.abort('interrupted (SIGINT)');
+  const onSignal = (signal: NodeJS.Signals) => runner?.abort(`interrupted (${signal})`);
   let stopping: Promise<void> | undefined;
   const stopStore = () => (stopping ??= store.stop().catch(() => undefined));
   try {
@@ -192,7 +192,9 @@ export async function runOperationCommand(request: OperationRequest, parsed: Par
         }
       }
     }
+    // Ctrl-C, or a supervisor's SIGTERM: the operation stops at its next safe point and the audit says so.
     process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     const run = await runner.run(request, {
       onEvent: (event) => {
         if (event.type === 'step') traceStartup(`step ${event.id} ${event.status}`);
@@ -215,6 +217,7 @@ export async function runOperationCommand(request: OperationRequest, parsed: Par
     return exitCodeOf(run);
   } finally {
     process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     await context?.close().catch(() => undefined);
     await stopStore();
     traceStartup('closed');

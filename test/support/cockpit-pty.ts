@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { LabTopology } from '../../src/lab/topology.js';
 import { packageRoot } from '../../src/util/package-root.js';
-import { restoreLab, waitHealthy } from './lab-faults.js';
+import { mendLab, restoreLab, waitHealthy } from './lab-faults.js';
 import { killAllTmux, shellQuote, type TmuxSession } from './tmux.js';
 
 /**
@@ -50,6 +50,8 @@ export function cockpitPtySuite(lab: LabTopology, hooks: PtySuiteHooks = {}): vo
   });
   afterEach(async () => {
     await killAllTmux();
+    // A test that failed half-way (a member killed, the cluster paused) leaves the next one a healthy lab.
+    if (hooks.restore ?? true) await mendLab(lab);
   });
   afterAll(async () => {
     await killAllTmux();

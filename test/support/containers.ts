@@ -96,6 +96,7 @@ export function composeStack(project: string, host: string): ComposeStack {
 /**
  * Tear the stack down whatever state it is in: `down -v`, then whatever a restart policy brought back
  * meanwhile (Podman may restart a container that `down` had just stopped) removed by the project's label,
+ * and a rewind's helper container left by a rewind that was stopped half-way,
  * then `down -v` again for the volumes and the network.
  */
 export async function teardownStack(stack: ComposeStack): Promise<string[]> {
@@ -104,9 +105,13 @@ export async function teardownStack(stack: ComposeStack): Promise<string[]> {
   said.push(`down: exit ${down.code}`);
   const host = stack.env.DOCKER_HOST as string;
   const socket = host.replace(/^unix:\/\//, '');
-  const filter = encodeURIComponent(JSON.stringify({ label: [`com.docker.compose.project=${stack.project}`] }));
-  const listed = await run('curl', ['-fsS', '--max-time', '20', '--unix-socket', socket, `http://d/containers/json?all=true&filters=${filter}`]);
-  const leftovers = listed.code === 0 ? (JSON.parse(listed.stdout) as Array<{ Id: string; Names: string[] }>) : [];
+  // The project's containers, and a rewind's helper container (not the project's: the cockpit starts it).
+  const leftovers: Array<{ Id: string; Names: string[] }> = [];
+  for (const label of [`com.docker.compose.project=${stack.project}`, 'pgcockpit.rewind']) {
+    const filter = encodeURIComponent(JSON.stringify({ label: [label] }));
+    const listed = await run('curl', ['-fsS', '--max-time', '20', '--unix-socket', socket, `http://d/containers/json?all=true&filters=${filter}`]);
+    if (listed.code === 0) leftovers.push(...(JSON.parse(listed.stdout) as Array<{ Id: string; Names: string[] }>));
+  }
   for (const c of leftovers) {
     await run('curl', ['-fsS', '--max-time', '60', '--unix-socket', socket, '-X', 'DELETE', `http://d/containers/${c.Id}?force=true&v=true`]);
     said.push(`removed leftover ${c.Names.join(',')}`);

@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { labUp } from '../../src/lab/lab.js';
 import { readLabState } from '../../src/lab/lab-state.js';
-import { probeLab } from '../../src/lab/probe.js';
+import { getJson, probeLab } from '../../src/lab/probe.js';
 import { isOurProcessAlive, stopProcess } from '../../src/lab/processes.js';
 import type { LabTopology } from '../../src/lab/topology.js';
 import { waitFor } from '../../src/util/wait.js';
+import { labQuery } from './lab.js';
 
 /**
  * Ways to break the shared test lab on purpose, and to mend it: every test that uses one restores the lab
@@ -45,8 +46,12 @@ export async function waitHealthy(topology: LabTopology, timeoutMs = 120_000): P
   return readiness.leader as string;
 }
 
-/** Start whatever lab process is missing (thawing frozen etcd members first) and wait until healthy. */
-export async function restoreLab(topology: LabTopology): Promise<string> {
+/**
+ * Mend the lab whatever a test left behind (also a test that timed out half-way): etcd members thawed,
+ * every lab process running, automatic failover on (not paused), no scheduled switchover, WAL replay
+ * resumed on every replica; then wait until healthy. Costs one probe when the lab is already healthy.
+ */
+export async function mendLab(topology: LabTopology, timeoutMs = 180_000): Promise<string> {
   const state = readLabState(topology.paths.stateFile);
   for (const record of Object.values(state?.processes ?? {})) {
     if (record.kind === 'etcd' && isOurProcessAlive(record.pid, record.marker)) {
@@ -57,8 +62,35 @@ export async function restoreLab(topology: LabTopology): Promise<string> {
       }
     }
   }
+  const missing = Object.values(state?.processes ?? {}).some((record) => !isOurProcessAlive(record.pid, record.marker));
+  if (!state || missing) await labUp(topology.options, () => undefined);
+  await waitFor(
+    'automatic failover on and no scheduled switchover',
+    async () => {
+      for (const m of topology.members) {
+        const base = `http://${topology.host}:${m.restPort}`;
+        const cluster = (await getJson(`${base}/cluster`)) as { pause?: boolean; scheduled_switchover?: unknown } | undefined;
+        if (!cluster) continue;
+        if (cluster.pause) await fetch(`${base}/config`, { method: 'PATCH', body: JSON.stringify({ pause: false }), signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+        if (cluster.scheduled_switchover) await fetch(`${base}/switchover`, { method: 'DELETE', signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+        return cluster.pause || cluster.scheduled_switchover ? undefined : true;
+      }
+      return undefined;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+  const leader = await waitHealthy(topology, timeoutMs);
+  for (const m of topology.members.filter((x) => x.name !== leader)) {
+    const [row] = await labQuery<{ paused: boolean }>(topology, m.pgPort, 'SELECT pg_is_in_recovery() AND pg_is_wal_replay_paused() AS paused').catch(() => []);
+    if (row?.paused) await labQuery(topology, m.pgPort, 'SELECT pg_wal_replay_resume()');
+  }
+  return leader;
+}
+
+/** Start whatever lab process is missing (thawing frozen etcd members first) and wait until healthy. */
+export async function restoreLab(topology: LabTopology): Promise<string> {
   await labUp(topology.options, () => undefined);
-  return waitHealthy(topology);
+  return mendLab(topology);
 }
 
 /** The leader's member spec, per Patroni. */
