@@ -7,6 +7,7 @@ import type { OperationRequest } from '../ops/operations.js';
 import { definitionOf } from '../ops/operations.js';
 import type { OperationRun } from '../ops/runner.js';
 import { OperationRunner } from '../ops/runner.js';
+import { loadPg } from '../services/postgres.js';
 import type { OperationEvent, OperationPlan, Preconditions } from '../ops/types.js';
 import type { Io, ParsedCommand } from './args.js';
 import type { GlobalOptions } from './global-options.js';
@@ -141,6 +142,9 @@ export async function runOperationCommand(request: OperationRequest, parsed: Par
   const stopStore = () => (stopping ??= store.stop().catch(() => undefined));
   try {
     store.start();
+    // The store asks Patroni first and connects to the leader's PostgreSQL once Patroni names it: node-postgres
+    // (loaded on first use) is loaded meanwhile, while the process waits for those answers, not after them.
+    if (!reads || reads.leader) void loadPg().catch(() => undefined);
     traceStartup('store started');
     await (reads ? store.whenSourcesRead(reads) : store.whenFirstComplete());
     traceStartup('sources read');

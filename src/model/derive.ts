@@ -177,6 +177,55 @@ function containerView(readings: Readings, member: string): ContainerView | unde
   return view;
 }
 
+/** Why a source gives nothing now: its error, or that it was not read yet. */
+function sourceWhy(readings: Readings, key: string): string {
+  return readings.sources[key]?.error ?? 'not read yet';
+}
+
+/**
+ * A replica's lag from WAL positions read now: the leader's current position (its SQL, else its /patroni)
+ * against the replica's replay and receive positions (its SQL, else its /patroni, else Patroni 4.1+'s
+ * /cluster); Patroni 4.1+'s own replay lag when a position is missing. `fresh` holds the replica's readings
+ * from sources that answer now. Unknown, with the reason, when nothing read now gives it.
+ */
+export function positionLag(
+  readings: Readings,
+  base: PatroniClusterMember,
+  leader: string | undefined,
+  fresh: { pg: PostgresMemberStatus | undefined; status: PatroniMemberStatus | undefined },
+): { replayBytes?: number; receiveBytes?: number; unknown?: string } {
+  const clusterFresh = readings.cluster !== undefined && !sourceFailing(readings, 'patroni');
+  // Patroni 4.1+'s replay lag and positions, as /cluster lists them (read now); ≤ 4.0's `lag`/`lsn` count received WAL too.
+  const patroniReplay = clusterFresh && base.lagBasis === 'replay' ? base : undefined;
+  if (leader === undefined) {
+    return patroniReplay?.replayLagBytes !== undefined ? { replayBytes: patroniReplay.replayLagBytes } : { unknown: 'there is no leader to measure it against' };
+  }
+  const leaderPg = readings.postgres[leader];
+  const leaderStatus = readings.memberStatus[leader];
+  const leaderSqlFresh = leaderPg !== undefined && !sourceFailing(readings, `postgres:${leader}`);
+  const leaderRestFresh = leaderStatus !== undefined && !sourceFailing(readings, `patroni:${leader}`);
+  const leaderPosition = (leaderSqlFresh && leaderPg.currentLsn ? parseLsn(leaderPg.currentLsn) : undefined) ?? (leaderRestFresh ? leaderStatus.walLsn : undefined);
+  const replayLsn = fresh.pg?.replayLsn ?? (fresh.status?.replayedLsn !== undefined ? formatLsn(fresh.status.replayedLsn) : patroniReplay?.replayLsn);
+  const receiveLsn = fresh.pg?.receiveLsn ?? (fresh.status?.receivedLsn !== undefined ? formatLsn(fresh.status.receivedLsn) : patroniReplay?.receiveLsn);
+  const replayPosition = replayLsn ? parseLsn(replayLsn) : undefined;
+  const receivePosition = receiveLsn ? parseLsn(receiveLsn) : undefined;
+  const out: { replayBytes?: number; receiveBytes?: number; unknown?: string } = {};
+  if (leaderPosition !== undefined && receivePosition !== undefined) out.receiveBytes = Math.max(0, leaderPosition - receivePosition);
+  if (leaderPosition !== undefined && replayPosition !== undefined) out.replayBytes = Math.max(0, leaderPosition - replayPosition);
+  else if (patroniReplay?.replayLagBytes !== undefined) out.replayBytes = patroniReplay.replayLagBytes;
+  if (out.replayBytes !== undefined) return out;
+  const missing: string[] = [];
+  if (leaderPosition === undefined) {
+    missing.push(`the leader ${leader}'s WAL position is unknown (postgres:${leader}: ${sourceWhy(readings, `postgres:${leader}`)}; patroni:${leader}: ${sourceWhy(readings, `patroni:${leader}`)})`);
+  }
+  if (replayPosition === undefined) {
+    missing.push(`${base.name}'s replay position is unknown (postgres:${base.name}: ${sourceWhy(readings, `postgres:${base.name}`)}; patroni:${base.name}: ${sourceWhy(readings, `patroni:${base.name}`)})`);
+  }
+  if (base.lagBasis === 'wal-position') missing.push(`Patroni's /cluster lag counts received WAL, not replayed`);
+  out.unknown = missing.join('; ');
+  return out;
+}
+
 function buildMember(readings: Readings, base: PatroniClusterMember, leader: string | undefined): MemberView {
   const isLeader = base.name === leader;
   const status = readings.memberStatus[base.name];
@@ -252,9 +301,13 @@ function buildMember(readings: Readings, base: PatroniClusterMember, leader: str
     if (receive) view.receiveLsn = receive;
     if (pg?.replayPaused !== undefined) view.replayPaused = pg.replayPaused;
     else if (status?.replayPaused !== undefined) view.replayPaused = status.replayPaused;
-    // Lag: the leader's pg_stat_replication is the freshest and most exact; Patroni's figure otherwise.
+    // Lag: the leader's pg_stat_replication is the freshest and most exact; positions read now otherwise;
+    // Patroni's own replay lag (4.1+) last. Never a guess: a lag no fresh reading gives stays undefined, with
+    // the reason in `replayLagUnknown` (the switchover's checks refuse on it, as Patroni refuses a candidate
+    // over maximum_lag_on_failover).
     if (replication) {
       if (replication.replayLagBytes !== undefined) view.replayLagBytes = replication.replayLagBytes;
+      else view.replayLagUnknown = `${leader ?? 'the leader'}'s pg_stat_replication has no replay position for ${base.name} yet`;
       if (replication.writeLagBytes !== undefined) view.receiveLagBytes = replication.writeLagBytes;
       // PostgreSQL clears the lag intervals once a standby has caught up on an idle primary.
       view.replayLagSeconds = replication.replayLagSeconds ?? (replication.replayLagBytes === 0 ? 0 : undefined);
@@ -264,15 +317,13 @@ function buildMember(readings: Readings, base: PatroniClusterMember, leader: str
     } else {
       // Without the leader's pg_stat_replication row: the lag from positions (the leader's current WAL
       // against this replica's replay and receive positions), which stays exact when replay is paused —
-      // Patroni 3.x's /cluster lag counts the received WAL, so it reads 0 B for a replica that receives
-      // but does not replay. Patroni's own figure only when the positions are unknown.
-      const leaderStatus = leader ? readings.memberStatus[leader] : undefined;
-      const leaderPosition = (leaderReplicationKnown && leaderPg?.currentLsn ? parseLsn(leaderPg.currentLsn) : undefined) ?? leaderStatus?.walLsn;
-      const replayPosition = replay ? parseLsn(replay) : undefined;
-      const receivePosition = receive ? parseLsn(receive) : undefined;
-      if (leaderPosition !== undefined && replayPosition !== undefined) view.replayLagBytes = Math.max(0, leaderPosition - replayPosition);
-      else if (base.replayLagBytes !== undefined) view.replayLagBytes = base.replayLagBytes;
-      if (leaderPosition !== undefined && receivePosition !== undefined) view.receiveLagBytes = Math.max(0, leaderPosition - receivePosition);
+      // Patroni ≤ 4.0's /cluster lag counts the received WAL, so it reads 0 B for a replica that receives
+      // but does not replay. Only positions from sources that answer now: a failing source's last reading is
+      // stale, and a stale leader position against a fresh replay position reads too little lag (0 B).
+      const lag = positionLag(readings, base, leader, { pg: sqlReachable ? pg : undefined, status: restReachable ? status : undefined });
+      if (lag.replayBytes !== undefined) view.replayLagBytes = lag.replayBytes;
+      else view.replayLagUnknown = lag.unknown;
+      if (lag.receiveBytes !== undefined) view.receiveLagBytes = lag.receiveBytes;
       else if (base.receiveLagBytes !== undefined) view.receiveLagBytes = base.receiveLagBytes;
       if (pg?.replayDelaySeconds !== undefined && (view.replayLagBytes ?? 0) > 0) view.replayLagSeconds = pg.replayDelaySeconds;
     }

@@ -65,6 +65,8 @@ export interface MemberView {
   replayLsn?: string;
   receiveLagBytes?: number;
   replayLagBytes?: number;
+  /** A replica's replay lag is unknown (replayLagBytes undefined): why, in an operator's words. */
+  replayLagUnknown?: string;
   /** Seconds: from the leader's pg_stat_replication (replay_lag), else the replica's replay delay. */
   replayLagSeconds?: number;
   receiveLagSeconds?: number;

@@ -104,7 +104,12 @@ export function candidateBlockers(snapshot: ClusterSnapshot, name: string): Reas
   if (member.nofailover) reasons.push({ code: 'candidate-nofailover', member: name, message: `candidate ${name} is tagged nofailover: Patroni will not promote it` });
   const limit = maximumLagOnFailover(snapshot);
   if (member.replayLagBytes === undefined) {
-    reasons.push({ code: 'candidate-lag-unknown', member: name, message: `the replay lag of candidate ${name} is unknown (limit ${formatBytes(limit)}, maximum_lag_on_failover)` });
+    // Never passed as 0: a candidate whose replay lag no reading gives may be any distance behind.
+    reasons.push({
+      code: 'candidate-lag-unknown',
+      member: name,
+      message: `lag of candidate ${name} unknown: ${member.replayLagUnknown ?? 'no reading gives its replay lag'} (limit ${formatBytes(limit)}, maximum_lag_on_failover)`,
+    });
   } else if (member.replayLagBytes > limit) {
     reasons.push({
       code: 'candidate-lag',

@@ -37,7 +37,7 @@ export function failoverPreconditions(snapshot: ClusterSnapshot, params: Failove
   const limit = maximumLagOnFailover(snapshot);
   if (candidate.name !== snapshot.leader) {
     if (candidate.replayLagBytes === undefined) {
-      warnings.push({ code: 'candidate-lag-unknown', member: candidate.name, message: `the replay lag of candidate ${candidate.name} is unknown: commits it has not received will be lost` });
+      warnings.push({ code: 'candidate-lag-unknown', member: candidate.name, message: `lag of candidate ${candidate.name} unknown${candidate.replayLagUnknown ? ` (${candidate.replayLagUnknown})` : ''}: commits it has not received will be lost` });
     } else if (candidate.replayLagBytes > 0) {
       warnings.push({
         code: candidate.replayLagBytes > limit ? 'candidate-lag' : 'candidate-lag-small',

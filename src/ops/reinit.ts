@@ -33,7 +33,7 @@ export function reinitPreconditions(snapshot: ClusterSnapshot, params: ReinitPar
     blockers.push({ code: 'member-unreachable', member: member.name, message: `${member.name}'s Patroni does not answer (${member.restError ?? 'no REST API'}): it cannot be told to reinitialize` });
   }
   if (member.state === 'creating replica') blockers.push({ code: 'already-rebuilding', member: member.name, message: `${member.name} is already creating a replica` });
-  if (member.name !== snapshot.leader && isStreaming(member) && (member.replayLagBytes ?? 0) === 0) {
+  if (member.name !== snapshot.leader && isStreaming(member) && member.replayLagBytes === 0) {
     warnings.push({ code: 'member-healthy', member: member.name, message: `${member.name} streams and is caught up: reinit wipes its data directory and copies everything again from ${snapshot.leader ?? 'the leader'}` });
   }
   warnings.push(...backupWarnings(snapshot, 'a reinit'), ...unhealthyReplicaWarnings(snapshot, [member.name]));

@@ -3,7 +3,7 @@ import '../util/zod-setup.js';
 import * as z from 'zod/mini';
 import { decodePatroniKeys, quorumState, scopePrefix } from './etcd.js';
 import type { HttpAgent } from './http.js';
-import { createAgent, httpCall, parseJson } from './http.js';
+import { createAgent, httpGetOnce, parseJson } from './http.js';
 import type { CallOptions, DcsView, DcsWatchEvent, EtcdClusterHealth, EtcdMemberHealth } from './types.js';
 import { ServiceError } from './types.js';
 
@@ -72,17 +72,19 @@ export class EtcdHttpReader {
 
   /** POST a gateway call to one endpoint; a status other than 200 is a 'failed' ServiceError. */
   private async post<S extends z.ZodMiniType>(endpoint: string, path: string, body: unknown, schema: S, options: CallOptions & { timeoutMs: number }): Promise<z.output<S>> {
-    const answer = await httpCall({
-      source: 'etcd',
-      peer: 'etcd',
-      agent: this.agent,
-      method: 'POST',
-      url: `${endpoint.replace(/\/+$/, '')}${path}`,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      timeoutMs: options.timeoutMs,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    // One HTTP/1.0 request on its own connection (Node's sockets): a one-shot command reads etcd without
+    // loading undici (a third of its modules by size); the watch's stream stays on undici.
+    const answer = await httpGetOnce(
+      {
+        source: 'etcd',
+        peer: 'etcd',
+        url: `${endpoint.replace(/\/+$/, '')}${path}`,
+        post: { body: JSON.stringify(body), contentType: 'application/json' },
+        timeoutMs: options.timeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+      this.agent,
+    );
     if (answer.status !== 200) {
       throw new ServiceError('etcd', answer.status === 401 ? 'auth' : 'failed', `etcd ${answer.endpoint} answered ${answer.status} to ${path}: ${answer.text.trim().slice(0, 200)}`, answer.endpoint);
     }

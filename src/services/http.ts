@@ -162,13 +162,15 @@ export interface HttpGetOnce {
   tls?: TlsConnectOptions;
   /** Largest answer read (default 4 MiB). */
   maxBytes?: number;
+  /** POST with this body (sent with its Content-Length) instead of a GET. */
+  post?: { body: string; contentType: string };
 }
 
 /** An answer that cannot be read as HTTP/1.0 (chunked, or no status line): ask through httpCall instead. */
 class NotHttp10 extends Error {}
 
 /**
- * One GET on a fresh connection, as HTTP/1.0: the server sends the answer and closes. For a server that closes
+ * One GET (or a small POST: `post`) on a fresh connection, as HTTP/1.0: the server sends the answer and closes. For a server that closes
  * every connection anyway — Patroni's REST API (Python's http.server) does — this costs about half the CPU of
  * undici's request, which sets up and tears down its keep-alive client each time; the leader probe asks
  * several times a second. Any status is returned; network failures and timeouts become ServiceErrors as in
@@ -182,8 +184,10 @@ export async function httpGetOnce(call: HttpGetOnce, fallback: HttpAgent): Promi
   const secure = url.protocol === 'https:';
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || (secure ? 443 : 80));
-  const headerLines = Object.entries({ host: url.host, accept: 'application/json, text/plain, */*', ...call.headers }).map(([name, value]) => `${name}: ${value}\r\n`);
-  const requestText = `GET ${url.pathname}${url.search} HTTP/1.0\r\n${headerLines.join('')}\r\n`;
+  const headers: Record<string, string> = { host: url.host, accept: 'application/json, text/plain, */*', ...call.headers };
+  if (call.post) Object.assign(headers, { 'content-type': call.post.contentType, 'content-length': String(Buffer.byteLength(call.post.body, 'utf8')) });
+  const headerLines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  const requestText = `${call.post ? 'POST' : 'GET'} ${url.pathname}${url.search} HTTP/1.0\r\n${headerLines.join('')}\r\n${call.post?.body ?? ''}`;
   const maxBytes = call.maxBytes ?? 4 * 1024 * 1024;
   // node:tls only for https: (loading it is a few ms of every start).
   const tls = secure ? await import('node:tls') : undefined;
@@ -235,6 +239,7 @@ export async function httpGetOnce(call: HttpGetOnce, fallback: HttpAgent): Promi
     });
   } catch (error) {
     if (!(error instanceof NotHttp10)) throw error;
-    return httpCall({ ...call, agent: fallback, method: 'GET' });
+    const { post, ...rest } = call;
+    return httpCall({ ...rest, agent: fallback, ...(post ? { method: 'POST', body: post.body, headers: { ...call.headers, 'content-type': post.contentType } } : { method: 'GET' }) });
   }
 }

@@ -202,12 +202,15 @@ export function normalizeClusterMember(raw: z.infer<typeof patroniClusterMemberS
   if (raw.timeline !== undefined && raw.timeline !== null) member.timeline = raw.timeline;
 
   // 4.1+: receive_lag/replay_lag with their LSNs (the old `lag`/`lsn` pair is still sent alongside);
-  // ≤ 4.0: the single `lag`, which is the replay lag. The leader has none of these.
+  // ≤ 4.0: the single `lag`, counted from max(received, replayed) (lagBasis). The leader has none of these.
   const has41 = raw.replay_lag !== undefined || raw.receive_lag !== undefined;
   const replayLag = has41 ? raw.replay_lag : raw.lag;
   if (isUnknown(replayLag)) member.lagUnknown = true;
   const replayLagBytes = isUnknown(replayLag) ? undefined : toNumber(replayLag);
-  if (replayLagBytes !== undefined) member.replayLagBytes = replayLagBytes;
+  if (replayLagBytes !== undefined) {
+    member.replayLagBytes = replayLagBytes;
+    member.lagBasis = has41 ? 'replay' : 'wal-position';
+  }
   if (has41) {
     const receiveLagBytes = isUnknown(raw.receive_lag) ? undefined : toNumber(raw.receive_lag);
     if (receiveLagBytes !== undefined) member.receiveLagBytes = receiveLagBytes;

@@ -71,6 +71,12 @@ export interface PatroniClusterMember {
   timeline?: number;
   /** ≤ 4.0: the single `lag` field; 4.1+: `replay_lag`. Bytes. */
   replayLagBytes?: number;
+  /**
+   * What `replayLagBytes` measures: `replay` (4.1+ `replay_lag`), or `wal-position` (≤ 4.0 `lag`: the DCS's
+   * leader position less the member's max(received, replayed), clamped at 0: it reads 0 B for a replica that
+   * receives all WAL but replays none, so it is no replay lag).
+   */
+  lagBasis?: 'replay' | 'wal-position';
   /** 4.1+ only (`receive_lag`). Bytes. */
   receiveLagBytes?: number;
   receiveLsn?: string;

@@ -4,11 +4,9 @@ import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
-import { postmasterPid } from '../../src/lab/lab.js';
-import { EtcdAdapter } from '../../src/services/etcd.js';
 import { PatroniClient } from '../../src/services/patroni.js';
 import { COCKPIT_BIN, cockpitLine, cockpitPtySuite, quitCockpit } from '../support/cockpit-pty.js';
-import { labLeader, labRecord, restoreLab, waitHealthy } from '../support/lab-faults.js';
+import { killLeader as killLabLeader, restoreLab, waitHealthy } from '../support/lab-faults.js';
 import { testLab } from '../support/lab.js';
 import { TmuxSession } from '../support/tmux.js';
 
@@ -23,6 +21,7 @@ const run = promisify(execFile);
 const lab = testLab();
 const config = path.join(inject('labDir'), 'pgcockpit.yaml');
 const cluster = loadConfig(config).clusters[0] as ClusterConfig;
+const killLeader = () => killLabLeader(lab, cluster);
 /** The smallest terminal the cockpit supports: if it fits here, it fits everywhere. */
 const COLUMNS = 80;
 const ROWS = 24;
@@ -54,28 +53,6 @@ async function waitCockpitHealthy(session: TmuxSession, leader: string, timeoutM
   );
 }
 
-/**
- * Kill -9 the leader's Patroni and its postmaster at once. Just before, read the leader key's lease from
- * etcd: the real expiry is then `readAt + ttl`.
- */
-async function killLeader(): Promise<{ leader: string; killedAt: number; leaseExpiresAt: number; ttlSeconds: number }> {
-  const leader = await labLeader(lab);
-  const etcd = EtcdAdapter.fromConfig(cluster.etcd);
-  try {
-    const view = await etcd.readPatroniKeys(cluster.namespace, cluster.scope);
-    const readAt = Date.now();
-    const ttlSeconds = view.leader?.leaseTtlSeconds;
-    if (view.leader?.holder !== leader.name || ttlSeconds === undefined) throw new Error(`the leader key does not name ${leader.name} with a lease`);
-    const record = labRecord(lab, leader.name);
-    const postmaster = postmasterPid(leader);
-    const killedAt = Date.now();
-    process.kill(record.pid, 'SIGKILL');
-    if (postmaster) process.kill(postmaster, 'SIGKILL');
-    return { leader: leader.name, killedAt, leaseExpiresAt: readAt + ttlSeconds * 1000, ttlSeconds };
-  } finally {
-    etcd.close();
-  }
-}
 
 async function setPaused(paused: boolean): Promise<void> {
   const patroni = PatroniClient.fromConfig(cluster.patroni);

@@ -60,9 +60,13 @@ describe('deriveSnapshot', () => {
     expect(r.cluster?.members[1]?.replayLagBytes).toBe(0);
     expect(db2?.replayLagBytes).toBe(3 * 1024 * 1024);
     expect(db2?.receiveLagBytes).toBe(0);
-    // Positions unknown: Patroni's figure is what there is.
+    // Positions unknown: Patroni 3.x's figure counts received WAL, so it is no replay lag: unknown, with why.
     delete leaderStatus?.walLsn;
-    expect(deriveSnapshot(r, fakeContext()).members.find((m) => m.name === 'db2')?.replayLagBytes).toBe(0);
+    const unknown = deriveSnapshot(r, fakeContext()).members.find((m) => m.name === 'db2');
+    expect(unknown?.replayLagBytes).toBeUndefined();
+    expect(unknown?.replayLagUnknown).toBe(
+      "the leader db1's WAL position is unknown (postgres:db1: timeout after 3000 ms; patroni:db1: not read yet); Patroni's /cluster lag counts received WAL, not replayed",
+    );
   });
 
   it('lag in seconds over the threshold', () => {

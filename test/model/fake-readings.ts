@@ -25,7 +25,7 @@ function fakeMember(name: string, role: PatroniClusterMember['role'], port: numb
     tags: {},
     nofailover: false,
     noloadbalance: false,
-    ...(role === 'leader' ? {} : { replayLagBytes: 0 }),
+    ...(role === 'leader' ? {} : { replayLagBytes: 0, lagBasis: 'wal-position' as const }),
   };
 }
 

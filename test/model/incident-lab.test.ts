@@ -5,21 +5,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
-import { postmasterPid } from '../../src/lab/lab.js';
 import { EventLogFile } from '../../src/model/event-log.js';
 import { predictedLeaders } from '../../src/model/incident.js';
 import { LiveClusterStore } from '../../src/model/live-store.js';
 import { createServiceSources } from '../../src/model/service-sources.js';
 import type { ClusterSnapshot } from '../../src/model/snapshot.js';
-import { EtcdAdapter } from '../../src/services/etcd.js';
 import { PatroniClient } from '../../src/services/patroni.js';
 import { waitFor } from '../../src/util/wait.js';
-import { labLeader, labRecord, restoreLab, waitHealthy } from '../support/lab-faults.js';
+import { killLeader as killLabLeader, restoreLab, waitHealthy } from '../support/lab-faults.js';
 import { testLab } from '../support/lab.js';
 
 // Incident mode on the real lab: kill -9 the leader (Patroni and its postmaster) and follow what happens.
 const lab = testLab();
 const cluster = loadConfig(path.join(inject('labDir'), 'pgcockpit.yaml')).clusters[0] as ClusterConfig;
+const killLeader = () => killLabLeader(lab, cluster);
 const eventDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgcockpit-incident-events-'));
 let store: LiveClusterStore;
 
@@ -48,25 +47,6 @@ function openStore(): LiveClusterStore {
   return s;
 }
 
-/** Kill the leader's Patroni and its PostgreSQL at once; returns when, and when etcd said the lease would expire. */
-async function killLeader(): Promise<{ leader: string; killedAt: number; leaseExpiresAt: number }> {
-  const leader = await labLeader(lab);
-  const etcd = EtcdAdapter.fromConfig(cluster.etcd);
-  try {
-    const view = await etcd.readPatroniKeys(cluster.namespace, cluster.scope);
-    const readAt = Date.now();
-    const ttl = view.leader?.leaseTtlSeconds;
-    if (view.leader?.holder !== leader.name || ttl === undefined) throw new Error(`the leader key does not name ${leader.name} with a lease`);
-    const record = labRecord(lab, leader.name);
-    const pm = postmasterPid(leader);
-    const killedAt = Date.now();
-    process.kill(record.pid, 'SIGKILL');
-    if (pm) process.kill(pm, 'SIGKILL');
-    return { leader: leader.name, killedAt, leaseExpiresAt: readAt + ttl * 1000 };
-  } finally {
-    etcd.close();
-  }
-}
 
 beforeAll(async () => {
   await waitHealthy(lab);

@@ -11,7 +11,7 @@ import { LiveClusterStore } from '../../src/model/live-store.js';
 import { createServiceSources } from '../../src/model/service-sources.js';
 import type { ClusterSnapshot } from '../../src/model/snapshot.js';
 import { waitFor } from '../../src/util/wait.js';
-import { freezeEtcd, labLeader, patronictl, restoreLab, stopMember, waitHealthy } from '../support/lab-faults.js';
+import { freezeEtcd, labLeader, patronictl, pauseReplay, restoreLab, stopMember, waitHealthy } from '../support/lab-faults.js';
 import { labQuery, testLab } from '../support/lab.js';
 
 const run = promisify(execFile);
@@ -133,7 +133,8 @@ describe('the live model on the lab', () => {
     const leader = await labLeader(lab);
     const replica = lab.members.find((m) => m.name !== leader.name) as (typeof lab.members)[number];
     const target = { host: lab.host, port: lab.haproxy.writePort, user: 'postgres', password: labSuperuserPassword(lab), database: 'postgres' };
-    await labQuery(lab, replica.pgPort, 'SELECT pg_wal_replay_pause()');
+    // Paused durably (maintenance mode first: Patroni resumes a paused replay at its next HA loop otherwise).
+    const resumeReplay = await pauseReplay(lab, replica.name);
     const controller = new AbortController();
     const load = runLoad({ target, ratePerSecond: 50, signal: controller.signal });
     try {
@@ -143,7 +144,7 @@ describe('the live model on the lab', () => {
       expect(alert?.message).toMatch(new RegExp(`^${replica.name} replay lag [\\d.]+ MB > 1.0 MB \\(maximum_lag_on_failover\\)`));
       expect(lagging.members.find((m) => m.name === replica.name)?.replayPaused).toBe(true);
     } finally {
-      await labQuery(lab, replica.pgPort, 'SELECT pg_wal_replay_resume()');
+      await resumeReplay();
       controller.abort();
       await load;
       await labQuery(lab, leader.pgPort, 'DROP TABLE IF EXISTS lag_probe');

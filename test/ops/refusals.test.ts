@@ -5,6 +5,7 @@ import { readAuditLog } from '../../src/ops/audit.js';
 import { lockFilePath, readOperationLock } from '../../src/ops/lock.js';
 import { waitFor } from '../../src/util/wait.js';
 import { runCli } from '../support/cli.js';
+import { pauseReplay } from '../support/lab-faults.js';
 import { labQuery, testLab } from '../support/lab.js';
 import { labOpsSuite, memberOf, openOps, waitForSnapshot, waitHealthy, writePortTarget } from './support.js';
 
@@ -47,7 +48,8 @@ describe('refusals on the lab', () => {
     const { leader } = await waitHealthy(suite.topology);
     const replica = memberOf(suite.topology, suite.topology.members.find((m) => m.name !== leader)?.name as string);
     const leaderSpec = memberOf(suite.topology, leader as string);
-    await labQuery(suite.topology, replica.pgPort, 'SELECT pg_wal_replay_pause()');
+    // Paused durably (maintenance mode first: Patroni resumes a paused replay at its next HA loop otherwise).
+    const resumeReplay = await pauseReplay(suite.topology, replica.name);
     try {
       await labQuery(suite.topology, suite.topology.haproxy.writePort, 'CREATE TABLE IF NOT EXISTS ops_lag_fill (payload text)');
       // Write through the write port until the replica's replay lag (per the leader) exceeds 1 MiB.
@@ -66,12 +68,15 @@ describe('refusals on the lab', () => {
         { timeoutMs: 60_000, intervalMs: 50 },
       );
       const result = await runCli(['switchover', '--config', suite.workspace.config, '--to', replica.name, '--yes']);
+      // The premise first: the replica still lagged when the command read it.
+      const [still] = await labQuery<{ paused: boolean }>(suite.topology, replica.pgPort, 'SELECT pg_is_in_recovery() AND pg_is_wal_replay_paused() AS paused');
+      expect(still?.paused, `${replica.name}'s replay was resumed during the test: its lag was not made to last`).toBe(true);
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toMatch(new RegExp(`candidate ${replica.name} lags \\d+(\\.\\d+)? MB > 1\\.0 MB \\(maximum_lag_on_failover\\)`));
       await expectUnchangedLeaderOnly(leader);
     } finally {
       // (Only while it is still a replica: a failure above must not be hidden by this line's own error.)
-      await labQuery(suite.topology, replica.pgPort, 'SELECT pg_wal_replay_resume() WHERE pg_is_in_recovery()');
+      await resumeReplay();
       await labQuery(suite.topology, suite.topology.haproxy.writePort, 'DROP TABLE IF EXISTS ops_lag_fill');
     }
     await expectUnchanged(leader);

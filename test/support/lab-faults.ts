@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { labUp } from '../../src/lab/lab.js';
+import type { ClusterConfig } from '../../src/config/schema.js';
+import { labUp, postmasterPid } from '../../src/lab/lab.js';
 import { readLabState } from '../../src/lab/lab-state.js';
 import { getJson, probeLab } from '../../src/lab/probe.js';
 import { isOurProcessAlive, stopProcess } from '../../src/lab/processes.js';
 import type { LabTopology } from '../../src/lab/topology.js';
+import { EtcdAdapter } from '../../src/services/etcd.js';
 import { waitFor } from '../../src/util/wait.js';
 import { labQuery } from './lab.js';
 
@@ -91,6 +93,90 @@ export async function mendLab(topology: LabTopology, timeoutMs = 180_000): Promi
 export async function restoreLab(topology: LabTopology): Promise<string> {
   await labUp(topology.options, () => undefined);
   return mendLab(topology);
+}
+
+/**
+ * Kill -9 the leader's Patroni and its postmaster at once. Just before, read the leader key's lease from
+ * etcd: the real expiry is then `readAt + ttl`.
+ */
+export async function killLeader(
+  topology: LabTopology,
+  cluster: ClusterConfig,
+): Promise<{ leader: string; killedAt: number; leaseExpiresAt: number; ttlSeconds: number }> {
+  const leader = await labLeader(topology);
+  const etcd = EtcdAdapter.fromConfig(cluster.etcd);
+  try {
+    const view = await etcd.readPatroniKeys(cluster.namespace, cluster.scope);
+    const readAt = Date.now();
+    const ttlSeconds = view.leader?.leaseTtlSeconds;
+    if (view.leader?.holder !== leader.name || ttlSeconds === undefined) throw new Error(`the leader key does not name ${leader.name} with a lease`);
+    const record = labRecord(topology, leader.name);
+    const postmaster = postmasterPid(leader);
+    const killedAt = Date.now();
+    process.kill(record.pid, 'SIGKILL');
+    if (postmaster) process.kill(postmaster, 'SIGKILL');
+    return { leader: leader.name, killedAt, leaseExpiresAt: readAt + ttlSeconds * 1000, ttlSeconds };
+  } finally {
+    etcd.close();
+  }
+}
+
+/** What a log file holds past `offset`. */
+function readFrom(file: string, offset: number): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buffer = Buffer.alloc(Math.max(0, size - offset));
+    fs.readSync(fd, buffer, 0, buffer.length, offset);
+    return buffer.toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Maintenance mode on or off (PATCH /config through one member's REST API), once that member's API reports it. */
+export async function setClusterPause(topology: LabTopology, restPort: number, pause: boolean): Promise<void> {
+  const base = `http://${topology.host}:${restPort}`;
+  const response = await fetch(`${base}/config`, { method: 'PATCH', body: JSON.stringify({ pause }), signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`PATCH ${base}/config pause=${pause}: HTTP ${response.status} ${await response.text()}`);
+  await waitFor(
+    `${base}/patroni to report pause=${pause}`,
+    async () => {
+      const status = (await getJson(`${base}/patroni`, 5000)) as { pause?: boolean } | undefined;
+      return status && (status.pause === true) === pause ? true : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
+}
+
+/**
+ * Pause WAL replay on a replica so that it stays paused. Patroni (3.0 on PostgreSQL 14+) resumes a paused
+ * replay at its next HA loop (every loop_wait) unless the cluster is in maintenance mode, so: maintenance
+ * mode first (through the replica's own REST API, which wakes its HA loop), then the pause once a loop has
+ * run in maintenance mode (the replica's log says "PAUSE: …"), so that no loop that saw the cluster
+ * unpaused is still running. Returns the undo: replay resumed (while still a replica), maintenance mode off.
+ */
+export async function pauseReplay(topology: LabTopology, member: string): Promise<() => Promise<void>> {
+  const spec = topology.members.find((m) => m.name === member);
+  if (!spec) throw new Error(`${member} is not a lab member`);
+  const logOffset = fs.statSync(spec.logFile).size;
+  await setClusterPause(topology, spec.restPort, true);
+  const undo = async () => {
+    await labQuery(topology, spec.pgPort, 'SELECT pg_wal_replay_resume() WHERE pg_is_in_recovery()');
+    await setClusterPause(topology, spec.restPort, false);
+  };
+  try {
+    await waitFor(
+      `${member}'s Patroni to run an HA loop in maintenance mode`,
+      async () => (readFrom(spec.logFile, logOffset).includes('PAUSE: ') ? true : undefined),
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    await labQuery(topology, spec.pgPort, 'SELECT pg_wal_replay_pause()');
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+  return undo;
 }
 
 /** The leader's member spec, per Patroni. */
