@@ -1,7 +1,12 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=2 --max-opt=2
 // --max-semi-space-size=2: V8 grows its young generation to 3 × 16 MB under the cockpit's steady allocation
 // (frames, polls); capped at 2 MB a semi-space the cockpit holds ~50 MB less RSS (bench/idle, measured against
 // 8 MB and the default: no more CPU — what it allocates between two scavenges dies young).
+// --max-opt=2: V8's optimizing tiers stop at Maglev (no TurboFan). The cockpit's code runs a few times a second,
+// so TurboFan kept recompiling it on a worker thread for minutes after start-up (about a quarter of the idle
+// cockpit's CPU, profiled with perf); Maglev's code is fast enough for a frame or a poll and much cheaper to make,
+// and the optimized code and its metadata held ~5-8 MB of RSS (bench/idle side by side under the same load:
+// ~25% less CPU with the poll changes of the same round, max RSS 117-123 MB instead of 124-132 MB).
 // It must be given on Node's command line (V8 sizes the heap before any script runs): the shebang, and the
 // npm scripts that start the cockpit, say it.
 // pgcockpit's executable: the bundled CLI (dist/bundle/, written by `npm run build`) when it is current, else

@@ -32,9 +32,10 @@ export interface LiveStoreOptions {
   /** Watch the DCS for changes (default true; one-shot commands turn it off). */
   watchDcs?: boolean;
   /**
-   * Probe the leader's REST API and PostgreSQL this often (incident mode: flag a dead leader within 2 s).
-   * 0 turns the probe off (one-shot commands). Default 1 s: a refused connection is seen at the next probe,
-   * a hung one after the probe's 1 s timeout, so a dead leader is flagged within 2 s.
+   * Probe the leader's PostgreSQL this often, and its REST API every other time while both answer (at once when
+   * the SQL ping fails or is slow, and on every probe during an incident): incident mode flags a dead leader within
+   * 2 s. 0 turns the probe off (one-shot commands). Default 1 s (the config's default is 500 ms): a refused
+   * connection is seen at the next probe, a hung one after the probe's 1 s timeout.
    */
   leaderProbeIntervalMs?: number;
   /**
@@ -104,6 +105,8 @@ export class LiveClusterStore implements ClusterStore {
   private lastRebuild = 0;
   /** What the last leader probe found, positions aside (see probeLeader). */
   private lastProbeFinding = '';
+  /** When the leader probe last asked the leader's REST API (it does on every other probe while all is well). */
+  private lastRestProbeAt = Number.NEGATIVE_INFINITY;
   private lastNotify = 0;
   private notifyTimer: NodeJS.Timeout | undefined;
   private lastLagSample = 0;
@@ -426,11 +429,40 @@ export class LiveClusterStore implements ClusterStore {
       const short: CallOptions = { timeoutMs, ...(o.signal ? { signal: o.signal } : {}) };
       const apiUrl = member.apiUrl;
       const probedAt = this.now();
-      const [rest, sql] = await Promise.allSettled([
-        sources.memberStatus(apiUrl, short),
-        sources.pingPostgres && member.host && member.port ? sources.pingPostgres({ name: leader, host: member.host, port: member.port }, short) : Promise.resolve(),
-      ]);
-      if (rest.status === 'fulfilled' && this.tasks.has(`patroni:${leader}`)) {
+      const last = this.leaderProbe;
+      // REST (a fresh connection, an HTTP answer and its JSON each time) on every other probe while the leader is
+      // well: its SQL ping on the kept connection answers for it in between. Asked at once when anything is off:
+      // an incident followed, the last answer failed, the SQL ping failing or slower than REST_AFTER_SQL_MS.
+      const canPing = sources.pingPostgres !== undefined && member.host !== undefined && member.port !== undefined;
+      const restDue =
+        !canPing ||
+        !last ||
+        last.member !== leader ||
+        !last.restOk ||
+        !last.sqlOk ||
+        (incident !== undefined && incident.phase !== 'recovered') ||
+        probedAt - this.lastRestProbeAt >= REST_EVERY_PROBES * (this.options.leaderProbeIntervalMs ?? 1000) * 0.75;
+      const askRest = () => {
+        this.lastRestProbeAt = this.now();
+        return sources.memberStatus(apiUrl, short);
+      };
+      const sqlPing = canPing && sources.pingPostgres && member.host && member.port ? sources.pingPostgres({ name: leader, host: member.host, port: member.port }, short) : Promise.resolve();
+      let restAsked: Promise<PatroniMemberStatus> | undefined = restDue ? askRest() : undefined;
+      if (!restAsked) {
+        let grace: NodeJS.Timeout | undefined;
+        const sqlQuick = await Promise.race([
+          sqlPing.then(
+            () => true,
+            () => false,
+          ),
+          new Promise<false>((resolve) => {
+            grace = setTimeout(() => resolve(false), Math.min(REST_AFTER_SQL_MS, timeoutMs));
+          }),
+        ]).finally(() => clearTimeout(grace));
+        if (!sqlQuick) restAsked = askRest();
+      }
+      const [rest, sql] = await Promise.allSettled([restAsked ?? Promise.resolve(undefined), sqlPing]);
+      if (restAsked && rest.status === 'fulfilled' && rest.value && this.tasks.has(`patroni:${leader}`)) {
         // The probe's answer is the leader's /patroni: its member poll need not ask again.
         this.readings.memberStatus[leader] = rest.value;
         this.markSource(`patroni:${leader}`, probedAt, undefined);
@@ -531,6 +563,7 @@ export class LiveClusterStore implements ClusterStore {
       task.running = true;
       task.again = false;
       const started = this.now();
+      const startedTick = performance.now();
       const timeoutMs = this.timeoutFor(task.key);
       // The run's deadline, disposed when it ends (AbortSignal.timeout would fire later anyway, for nothing: an
       // exception and an abort event per read, several reads a second).
@@ -564,7 +597,7 @@ export class LiveClusterStore implements ClusterStore {
       if (task.again) continue;
       const watched = ((task.key === 'dcs' || task.key === 'patroni') && this.dcsWatched()) || (task.key.startsWith('patroni:') && this.memberSteady(task.key.slice('patroni:'.length)));
       const base = task.intervalMs ?? (task.group === 'fast' && !watched ? this.options.pollIntervalMs : this.slowIntervalMs);
-      const delay = task.failures > 0 ? Math.min(base * 2 ** (task.failures - 1), this.maxBackoffMs) : base;
+      const delay = task.failures > 0 ? Math.min(base * 2 ** (task.failures - 1), this.maxBackoffMs) : task.intervalMs ? base : onGrid(startedTick, base);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         task.wake = () => {
@@ -771,11 +804,29 @@ export class LiveClusterStore implements ClusterStore {
 
 const EMPTY: readonly LagSample[] = [];
 
+/** The time origin of every poll loop's grid (see onGrid). */
+const GRID_EPOCH = performance.now();
+
+/**
+ * The wait before a loop's next read: to the first multiple of its interval (counted from one origin shared by
+ * every loop) more than half an interval after this read began. The sources of an interval are then read
+ * together, once per interval on average, and their answers derive one snapshot per round (REBUILD_COALESCE_MS)
+ * instead of one per source, each at its own phase.
+ */
+function onGrid(startedTick: number, intervalMs: number): number {
+  const next = GRID_EPOCH + Math.ceil((startedTick + intervalMs / 2 - GRID_EPOCH) / intervalMs) * intervalMs;
+  return Math.max(0, next - performance.now());
+}
+
 /** A list of backups (newest first, as Barman lists them) with one backup added, or merged into its entry. */
 function withBackup(backups: readonly BarmanBackup[], backup: BarmanBackup): BarmanBackup[] {
   if (backups.some((b) => b.id === backup.id)) return backups.map((b) => (b.id === backup.id ? { ...b, ...backup } : b));
   return [...backups, backup].sort((a, b) => b.id.localeCompare(a.id));
 }
+/** While the leader is well, its REST API is asked on one leader probe in this many (its SQL ping on every one). */
+const REST_EVERY_PROBES = 2;
+/** A leader probe without REST asks REST after all when the SQL ping has not answered within this. */
+const REST_AFTER_SQL_MS = 100;
 /** How long a rebuild waits for the rest of a poll round. */
 const REBUILD_COALESCE_MS = 100;
 /** Changes only in fast-moving detail (sessions' ages, WAL receiver times, HAProxy counters) reach readers at most this often. */
